@@ -1,0 +1,1 @@
+"""Built-in backend adapters, imported lazily by name through :mod:`dlspec.registry`."""

@@ -1,0 +1,74 @@
+"""What a conformance test uses to reach a backend: operations (or a counted skip),
+capability checks, expected errors and the reproduction line of a failure."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from dlspec.api import Backend
+
+#: Skip-reason prefixes; the plugin counts skips by them, so they stay distinct.
+NOT_IMPLEMENTED = "not implemented by backend"
+NOT_APPLICABLE = "not applicable on backend"
+
+_current: dict[str, Any] = {"item": None}
+
+
+def current_nodeid() -> str | None:
+    """The node id of the test now running (set by the plugin), if any."""
+    item = _current["item"]
+    return item.nodeid if item is not None else None
+
+
+def record(key: str, value: Any) -> None:
+    """Attach a ``(key, value)`` property to the running test's report."""
+    item = _current["item"]
+    if item is not None:
+        item.user_properties.append((key, value))
+
+
+def op(backend: Backend, name: str) -> Callable[..., Any]:
+    """The backend's implementation of spec operation ``name``; skips the test, reported as
+    *not implemented*, when the backend does not provide it."""
+    kind = backend.implementation(name)
+    record("dlspec_op", (backend.name, name, kind))
+    if kind == "not implemented":
+        pytest.skip(f"{NOT_IMPLEMENTED} {backend.name}: {name}")
+    return getattr(backend, name)
+
+
+def require(backend: Backend, capability: str) -> None:
+    """Skip, reported as *not applicable*, unless the backend declares ``capability``."""
+    if not getattr(backend.capabilities, capability):
+        pytest.skip(f"{NOT_APPLICABLE} {backend.name}: {backend.capabilities.reason(capability)}")
+
+
+def require_dtype(backend: Backend, dtype: str) -> None:
+    """Skip, reported as *not applicable*, unless the backend declares ``dtype``."""
+    if dtype not in backend.capabilities.dtypes:
+        pytest.skip(f"{NOT_APPLICABLE} {backend.name}: {backend.capabilities.reason(dtype)}")
+
+
+@contextlib.contextmanager
+def raises_as_spec(backend: Backend, what: str) -> Iterator[None]:
+    """Assert that the block raises one of the backend's declared error types, as the spec
+    requires for ``what``."""
+    try:
+        yield
+    except backend.error_types:
+        return
+    raise AssertionError(f"{backend.name}: the spec requires an error for {what}, but none was raised\n"
+                         f"{reproduction(backend, what, '')}")
+
+
+def reproduction(backend: Backend, op: str, inputs: str) -> str:
+    """A line saying how to reproduce the current check: the op, its inputs and a command."""
+    nodeid = current_nodeid()
+    command = f"pytest {shlex.quote(nodeid)} --backend={backend.name} --device={backend.device}" if nodeid else ""
+    detail = f"{op}({inputs})" if inputs else op
+    return f"reproduce: {detail} on {backend.name} ({backend.library}, {backend.device})" + (f"; rerun: {command}" if command else "")

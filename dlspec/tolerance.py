@@ -1,0 +1,65 @@
+"""The one tolerance policy every value comparison uses.
+
+For a result of floating dtype with machine epsilon ``eps`` (from the bit layout,
+:func:`reference.dtypes.eps`), an element passes when
+
+    |actual - expected| <= ULPS * eps * |expected| + terms * eps * scale + smallest_normal
+
+* ``ULPS * eps * |expected|``: the result may be a few units in the last place off the
+  exactly rounded value (``ULPS = 4``; a correctly rounded result is within 0.5).
+* ``terms * eps * scale``: an operation that accumulates ``terms`` products or summands may
+  add the classical error of recursive summation, ``n * eps * Σ|term|`` (Higham, Thm 4.4);
+  ``scale`` is that ``Σ|term|``, computed by the reference.  Zero for element-wise ops.
+* ``smallest_normal``: results below the normal range are compared in absolute terms.
+
+Integers and booleans, and any operation that only moves data (views, copies, indexing),
+are compared exactly.
+
+For float16 and bfloat16, the flash-attention rule is applied on top: the backend's largest
+error against the float64 reference may be at most ``LOWP_FACTOR`` times the largest error of
+the reference evaluated in that same low precision (inputs and output rounded, arithmetic in
+float32) — or the eps bound above, whichever is larger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference.dtypes import LAYOUT, eps, smallest_normal
+
+ULPS = 4
+LOWP_FACTOR = 2.0
+LOW_PRECISION = ("float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """An element-wise bound ``atol + rtol * |expected|`` and the rule that produced it."""
+
+    rtol: float
+    atol: np.ndarray | float
+    rule: str
+
+    def bound(self, expected: np.ndarray) -> np.ndarray:
+        return self.atol + self.rtol * np.abs(expected)
+
+
+def exact() -> Tolerance:
+    """Bit-for-bit equality (NaN equals NaN)."""
+    return Tolerance(0.0, 0.0, "exact")
+
+
+def for_dtype(dtype: str, *, terms: int = 0, scale: np.ndarray | float = 0.0) -> Tolerance:
+    """The policy's bound for a result of ``dtype`` accumulating ``terms`` terms of total
+    magnitude ``scale``; exact for non-floating dtypes."""
+    if terms < 0:
+        raise ValueError(f"terms must be >= 0, got {terms}")
+    base = {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+    if base not in LAYOUT:
+        return exact()
+    e = eps(base)
+    atol = terms * e * np.asarray(scale, dtype=np.float64) + smallest_normal(base)
+    rule = f"{ULPS} ulp·|expected|" + (f" + {terms}·eps·Σ|term|" if terms else "") + f" + tiny ({base}, eps={e:.3g})"
+    return Tolerance(ULPS * e, atol, rule)
