@@ -132,6 +132,8 @@ def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequen
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A new contiguous tensor owning a copy of ``array``'s values."""
+    if isinstance(array, np.generic):
+        array = np.asarray(array)
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected a numpy.ndarray, got {type(array).__name__}")
     flat = np.array(array, copy=True).ravel(order="C")

@@ -78,7 +78,9 @@ class NumpyBackend(Backend):
         return self.xp.squeeze(x, axis=dim)
 
     def getitem(self, x: Any, index: tuple[int | slice, ...]) -> Any:
-        return x[index]
+        # x[i, j] with an int for every dim returns a scalar copy in NumPy; x[i, j, ...]
+        # is NumPy's spelling of the same basic index as a 0-d view (docs/memory.md).
+        return x[(*index, Ellipsis)]
 
     def setitem(self, x: Any, index: tuple[int | slice, ...], value: float) -> None:
         x[index] = value
