@@ -12,8 +12,6 @@ from __future__ import annotations
 from math import prod
 from typing import Any, Literal
 
-import numpy as np
-
 from dlspec import testing
 from dlspec.api import Backend
 from dlspec.backends.reference import ReferenceBackend
@@ -23,6 +21,9 @@ from dlspec.strategies import Layout
 ORACLE = ReferenceBackend()
 ORACLE.is_oracle = True  # its operations are not counted in the run's summary
 Aspect = Literal["values", "layout"]
+
+#: Operations whose result strides the spec leaves to the library, and why.
+FREE_STRIDES = {"clone": "torch's clone keeps a dense input's strides (preserve_format); numpy's copy is row-major"}
 
 
 def oracle_dtype(dtype: str) -> str:
@@ -53,7 +54,8 @@ def check_op(backend: Backend, name: str, layout: Layout, dtype: str, *args: Any
         assert_conforms(backend, x, before, op=f"{name} (input afterwards, must be unchanged)", dtype=dtype, exact=True, inputs=inputs)
     else:
         check_aliasing(backend, actual, x, ORACLE.shares_memory(expected, x_ref), f"{name}({inputs})")
-        check_strides(backend, actual, ORACLE.strides(expected), f"{name}({inputs})")
+        if name not in FREE_STRIDES:
+            check_strides(backend, actual, ORACLE.strides(expected), f"{name}({inputs})")
 
 
 def check_aliasing(backend: Backend, result: Any, source: Any, expected: bool, what: str) -> None:
@@ -85,8 +87,3 @@ def check_strides(backend: Backend, result: Any, expected: tuple[int, ...], what
     if significant_strides(shape, got) != significant_strides(shape, expected):
         raise ConformanceError(f"{backend.name} {what}: strides {got}, the spec says {expected} "
                                f"(size-1 dimensions ignored)\n{testing.reproduction(backend, what, '')}")
-
-
-def to_expected(values: Any) -> np.ndarray:
-    """Reference values as a NumPy array (``ORACLE`` tensors or plain arrays)."""
-    return ORACLE.to_numpy(values) if not isinstance(values, np.ndarray) else values

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from dlspec import testing
 from dlspec.api import Backend
@@ -25,6 +25,8 @@ settings.register_profile(
     database=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=25, deadline=None)
+# Self-tests run the suite against broken backends: fail fast, no shrinking.
+settings.register_profile("mutants", parent=settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate])
 settings.register_profile(
     "thorough", max_examples=1000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -60,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
         backends[name if backend.name in backends else backend.name] = backend
     config.stash[_BACKENDS] = backends
     config.pluginmanager.register(_Tally(), "dlspec-tally")
+
+
+def backends_of(config: pytest.Config) -> dict[str, Backend]:
+    """The backends selected for this run, by their test-id name."""
+    return config.stash[_BACKENDS]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

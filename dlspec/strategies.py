@@ -8,19 +8,22 @@ can be built on the backend under test and on the reference.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import product
 from math import prod
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from hypothesis import example
 from hypothesis import strategies as st
 
 from dlspec import testing
 from dlspec.api import Backend
 
 Index = tuple[int | slice, ...]
+T = TypeVar("T")
 
 
 def shapes(min_dims: int = 0, max_dims: int = 4, min_side: int = 0, max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
@@ -79,28 +82,65 @@ def _index_text(index: Index) -> str:
 
 @st.composite
 def basic_index(draw: st.DrawFn, shape: tuple[int, ...]) -> Index:
-    """A basic index for ``shape``: per leading dim an int or a positive-step slice."""
+    """A basic index for ``shape``: per leading dim an int or a positive-step slice, with
+    steps of 2 and 3 common so that the result is strided."""
     items: list[int | slice] = []
     for size in shape[: draw(st.integers(0, len(shape)))]:
-        if size and draw(st.booleans()) and draw(st.booleans()):
-            items.append(draw(st.integers(0, size - 1)))
+        kind = draw(st.sampled_from(("step", "range", "int")))
+        if kind == "int" and size:
+            items.append(draw(st.integers(-size, size - 1)))
+        elif kind == "step":
+            items.append(slice(draw(st.none() | st.integers(0, size)), None, draw(st.integers(2, 3))))
         else:
-            start = draw(st.none() | st.integers(0, size))
-            stop = draw(st.none() | st.integers(0, size))
-            items.append(slice(start, stop, draw(st.none() | st.integers(1, 3))))
+            items.append(slice(draw(st.none() | st.integers(0, size)), draw(st.none() | st.integers(0, size))))
     return tuple(items)
 
 
+#: Sizes in the order hypothesis prefers them (it shrinks towards the first).
+SIDES = (2, 3, 1, 4)
+
+
 @st.composite
-def layouts(draw: st.DrawFn, min_dims: int = 0, max_dims: int = 4, max_side: int = 4, contiguous: bool | None = None) -> Layout:
-    """Contiguous and non-contiguous inputs: a permutation and/or a strided slice of a base."""
-    shape = draw(shapes(min_dims, max_dims, 0, max_side))
-    if contiguous:
-        return Layout(shape)
-    permutation = tuple(draw(st.permutations(range(len(shape))))) if draw(st.booleans()) else None
+def layouts(draw: st.DrawFn, min_dims: int = 0, max_dims: int = 4) -> Layout:
+    """Inputs of four kinds — permuted, sliced, both, or plain row-major — over shapes of
+    ``min_dims``–``max_dims`` dims; a permutation is never the identity (it would be plain
+    row-major), and about one shape in ten has a zero size."""
+    ndim = draw(st.sampled_from([d for d in (3, 2, 4, 1, 0) if min_dims <= d <= max_dims]))
+    shape = tuple(draw(st.sampled_from(SIDES)) for _ in range(ndim))
+    if ndim and draw(st.integers(0, 9)) == 9:
+        zero_at = draw(st.integers(0, ndim - 1))
+        shape = shape[:zero_at] + (0,) + shape[zero_at + 1 :]
+    kind = draw(st.sampled_from(("permuted", "sliced", "permuted+sliced", "contiguous")))
+    permutation = None
+    if "permuted" in kind and ndim >= 2:
+        permutation = tuple(draw(st.permutations(range(ndim))))
+        if permutation == tuple(range(ndim)):
+            permutation = permutation[::-1]
     permuted = tuple(shape[d] for d in permutation) if permutation else shape
-    index = draw(basic_index(permuted)) if draw(st.booleans()) else None
+    index = draw(basic_index(permuted)) if "sliced" in kind else None
     return Layout(shape, permutation, index or None)
+
+
+#: Hand-picked inputs every layout-driven test also runs (hypothesis ``@example``s).
+INTERESTING = (
+    Layout((3, 4), (1, 0)),                        # x.t(): the notes' non-contiguous case
+    Layout((2, 3, 4), (2, 0, 1)),                  # permute: strides (1, 12, 4) (T12)
+    Layout((3, 4), None, (slice(None), slice(None, None, 2))),  # x[:, ::2] (T07)
+    Layout((4, 1, 3), (2, 1, 0), (slice(1, 3),)),  # size-1 dim amid a permuted slice
+    Layout(()),                                    # a 0-d tensor
+    Layout((2, 0, 3), (1, 0, 2)),                  # no elements
+)
+
+
+def examples(argname: str, values: Sequence[Any]) -> Callable[[T], T]:
+    """Decorator: run the hypothesis test on each of ``values`` (as ``argname``) too."""
+
+    def decorate(test: T) -> T:
+        for value in reversed(values):
+            test = example(**{argname: value})(test)
+        return test
+
+    return decorate
 
 
 @cache
