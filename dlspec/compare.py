@@ -70,14 +70,15 @@ def _check_values(
             bad = np.argwhere(~np.asarray(same))[0]
             raise ConformanceError(
                 f"{where}: values differ (exact comparison) at index {tuple(int(i) for i in bad)}: "
-                f"got {values[tuple(bad)]!r}, expected {expected[tuple(bad)]!r}; "
+                f"got {values[tuple(bad)].tolist()!r}, expected {expected[tuple(bad)].tolist()!r}; "
                 f"{int(np.sum(~same))} of {same.size} elements differ\n{repro}"
             )
         return
     got, want = values.astype(np.complex128 if values.dtype.kind == "c" else np.float64), expected
     nan_mismatch = _isnan(got) != _isnan(want)
     inf_mismatch = np.isinf(want) & (got != want)
-    err = np.where(_isnan(want) | np.isinf(want), 0.0, np.abs(got - want))
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.where(_isnan(want) | np.isinf(want), 0.0, np.abs(got - want))
     bound = tol.bound(np.where(np.isfinite(want), want, 0.0)) * np.ones_like(err)
     rule = tol.rule
     if dtype in tolerance.LOW_PRECISION and lowp_expected is not None:

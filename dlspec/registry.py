@@ -70,6 +70,8 @@ def _load_path(path: str, hint: str) -> Any:
 
 
 def _instantiate(target: Any, name: str, device: str) -> Backend:
+    if isinstance(target, type) and not issubclass(target, Backend):
+        raise BackendError(f"{name!r} is the class {target.__name__}, not a dlspec.api.Backend")
     try:
         backend = target if isinstance(target, Backend) else target(device=device)
     except ImportError as exc:

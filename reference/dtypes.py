@@ -51,5 +51,6 @@ def round_to(values: np.ndarray, dtype: str) -> np.ndarray:
     if dtype == "bfloat16":
         return bfloat16_from_float32(x.astype(np.float32)).astype(np.float64)
     if dtype in ("float64", "float32", "float16"):
-        return x.astype(dtype).astype(np.float64)
+        with np.errstate(over="ignore"):  # values beyond the format's range round to ±inf
+            return x.astype(dtype).astype(np.float64)
     raise TypeError(f"cannot round to {dtype!r}; floating dtypes are {', '.join(LAYOUT)}")
