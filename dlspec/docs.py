@@ -165,7 +165,7 @@ def apply_directives(block: Block, backend: Backend) -> None:
                 testing.require(backend, capability)
         elif d.name == "backend":
             if backend.name not in d.values:
-                pytest.skip(f"{testing.NOT_APPLICABLE} {backend.name}: {block.id} is {d.value} code")
+                pytest.skip(f"{testing.NOT_APPLICABLE} {backend.name}: {block.id} is code for {d.value} only")
         else:
             raise DocsError(f"{block.path}:{d.line}: unknown directive {d.name!r}; known: requires, backend")
 
