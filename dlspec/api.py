@@ -10,15 +10,22 @@ decorated with :func:`composed` and reported as such.  Nothing falls back to the
 from __future__ import annotations
 
 import abc
-import functools
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-Array = Any
-Shape = Sequence[int]
+from dlspec.spec import SPEC_OPS, Array, OpNotImplemented, Shape, composed, spec_op
+from dlspec.spec.broadcasting import BroadcastingOps
+from dlspec.spec.dtypes import DtypeOps
+from dlspec.spec.einsum import EinsumOps
+from dlspec.spec.elementwise import ElementwiseOps
+from dlspec.spec.matmul import MatmulOps
+from dlspec.spec.memory import MemoryOps
+from dlspec.spec.shapes import ShapeOps
+
+__all__ = ["DTYPES", "SPEC_OPS", "Array", "Backend", "Capabilities", "OpNotImplemented", "Shape", "composed", "spec_op"]
+
 Implementation = Literal["native", "composed", "not implemented"]
 
 #: Canonical dtype names; every backend maps its own dtypes to these.
@@ -46,38 +53,10 @@ class Capabilities:
         return self.reasons.get(capability, f"the backend declares no {capability!r} capability")
 
 
-class OpNotImplemented(NotImplementedError):
-    """Raised by the base class for a spec operation the backend does not provide."""
-
-
-SPEC_OPS: dict[str, str] = {}
-
-
-def spec_op(ids: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a base-class method as a spec operation covering catalogue ``ids``."""
-
-    def register(method: Callable[..., Any]) -> Callable[..., Any]:
-        SPEC_OPS[method.__name__] = ids
-
-        @functools.wraps(method)
-        def stub(self: Backend, *args: Any, **kwargs: Any) -> Any:
-            raise OpNotImplemented(f"backend {self.name!r} does not implement {method.__name__!r}")
-
-        stub.__dlspec_stub__ = True  # type: ignore[attr-defined]
-        return stub
-
-    return register
-
-
-def composed(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark an adapter method built from several public calls of its library."""
-    method.__dlspec_composed__ = True  # type: ignore[attr-defined]
-    return method
-
-
-class Backend(abc.ABC):
+class Backend(MemoryOps, ShapeOps, BroadcastingOps, MatmulOps, EinsumOps, ElementwiseOps, DtypeOps, abc.ABC):
     """Base class of every adapter.  Subclasses set ``name`` and ``capabilities``, implement
-    the abstract conversions and override the spec operations they support."""
+    the abstract conversions and override the spec operations they support (the stubs come
+    from one mixin per area in :mod:`dlspec.spec`)."""
 
     name: ClassVar[str] = "backend"
     capabilities: ClassVar[Capabilities] = Capabilities()
@@ -98,6 +77,16 @@ class Backend(abc.ABC):
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here (e.g. no GPU), or ``None`` when it can."""
+        return None
+
+    def behaviour(self, name: str) -> str | None:
+        """The backend's declared choice where libraries legitimately differ (e.g.
+        ``squeeze_non_singleton``: ``"noop"`` in torch, ``"error"`` in numpy), looked up in the
+        ``behaviours`` dicts of its classes; ``None`` when undeclared."""
+        for cls in type(self).__mro__:
+            declared = cls.__dict__.get("behaviours", {})
+            if name in declared:
+                return declared[name]
         return None
 
     def implementation(self, op: str) -> Implementation:
@@ -162,97 +151,3 @@ class Backend(abc.ABC):
     def l2_cache_bytes(self) -> int | None:
         """The device's last-level cache size in bytes, when the library reports it."""
         return None
-
-    # -- spec operations: tensor memory (T01–T28) -----------------------------------
-
-    @spec_op("T08 T15 T17")
-    def view(self, x: Array, shape: Shape) -> Array:
-        """A view with a new shape; raises when the strides cannot express it."""
-
-    @spec_op("T13 T16 T25")
-    def reshape(self, x: Array, shape: Shape) -> Array:
-        """A view when possible, otherwise a copy."""
-
-    @spec_op("T10 T11")
-    def transpose(self, x: Array, dim0: int, dim1: int) -> Array:
-        """Swap two dimensions (a view)."""
-
-    @spec_op("T12")
-    def permute(self, x: Array, dims: Shape) -> Array:
-        """Reorder all dimensions (a view)."""
-
-    @spec_op("T24")
-    def reverse_dims(self, x: Array) -> Array:
-        """``x.T``: reverse all dimensions (a view)."""
-
-    @spec_op("T18 T19")
-    def expand(self, x: Array, shape: Shape) -> Array:
-        """Broadcast to ``shape`` without copying (stride 0); ``-1`` keeps a size."""
-
-    @spec_op("T05")
-    def unsqueeze(self, x: Array, dim: int) -> Array:
-        """Insert a size-1 dimension (a view)."""
-
-    @spec_op("T05")
-    def squeeze(self, x: Array, dim: int | None = None) -> Array:
-        """Remove size-1 dimensions (a view)."""
-
-    @spec_op("T04 T28")
-    def getitem(self, x: Array, index: tuple[int | slice, ...]) -> Array:
-        """Basic indexing with ints and positive-step slices (a view)."""
-
-    @spec_op("T08 T18 T20")
-    def setitem(self, x: Array, index: tuple[int | slice, ...], value: float) -> None:
-        """Write ``value`` into ``x[index]`` in place."""
-
-    @spec_op("T06 T14")
-    def contiguous(self, x: Array) -> Array:
-        """``x`` itself when contiguous, else a row-major copy."""
-
-    @spec_op("T07")
-    def is_contiguous(self, x: Array) -> bool:
-        """Whether ``x`` is row-major contiguous."""
-
-    @spec_op("T21")
-    def repeat(self, x: Array, sizes: Shape) -> Array:
-        """Tile ``x`` (always a copy)."""
-
-    @spec_op("T20")
-    def detach(self, x: Array) -> Array:
-        """The same memory, cut from the autograd graph."""
-
-    @spec_op("T21")
-    def clone(self, x: Array) -> Array:
-        """A copy with its own memory."""
-
-    @spec_op("T22")
-    def sum(self, x: Array, dim: int) -> Array:
-        """Sum along one dimension, which disappears."""
-
-    @spec_op("T23")
-    def add(self, a: Array, b: Array) -> Array:
-        """Element-wise ``a + b``."""
-
-    @spec_op("T23")
-    def subtract(self, a: Array, b: Array) -> Array:
-        """Element-wise ``a - b``."""
-
-    @spec_op("T23")
-    def multiply(self, a: Array, b: Array) -> Array:
-        """Element-wise ``a * b``."""
-
-    @spec_op("T23")
-    def divide(self, a: Array, b: Array) -> Array:
-        """Element-wise ``a / b``."""
-
-    @spec_op("T23")
-    def matmul(self, a: Array, b: Array) -> Array:
-        """The matrix product ``a @ b``."""
-
-    @spec_op("T26")
-    def gather(self, x: Array, dim: int, index: Array) -> Array:
-        """Pick elements along ``dim`` by an index array of the same ndim."""
-
-    @spec_op("T27")
-    def vmap(self, fn: Callable[[Array], Array], x: Array) -> Array:
-        """Map a per-sample function over dimension 0."""

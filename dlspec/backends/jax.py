@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from dlspec.api import DTYPES, Array, Backend, Capabilities, Shape, composed
+from dlspec.api import DTYPES, Backend, Capabilities
+from dlspec.backends.ops.broadcasting import JaxBroadcasting
+from dlspec.backends.ops.dtypes import JaxDtypes
+from dlspec.backends.ops.einsum import JaxEinsum
+from dlspec.backends.ops.elementwise import JaxElementwise
+from dlspec.backends.ops.matmul import JaxMatmul
+from dlspec.backends.ops.memory import JaxMemory
+from dlspec.backends.ops.shapes import JaxShapes
 
 _IMMUTABLE = "jax arrays are immutable values: there are no views, strides or in-place writes"
 
 
-class JaxBackend(Backend):
+class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, JaxElementwise, JaxDtypes, Backend):
     """Thin adapter over ``jax.numpy`` with 64-bit types enabled (``jax_enable_x64``)."""
 
     name = "jax"
@@ -72,63 +78,3 @@ class JaxBackend(Backend):
 
     def synchronize(self) -> None:
         (self.jnp.zeros(()) + 0).block_until_ready()
-
-    def reshape(self, x: Any, shape: Shape) -> Any:
-        return self.jnp.reshape(x, tuple(shape))
-
-    def transpose(self, x: Any, dim0: int, dim1: int) -> Any:
-        return self.jnp.swapaxes(x, dim0, dim1)
-
-    def permute(self, x: Any, dims: Shape) -> Any:
-        return self.jnp.transpose(x, tuple(dims))
-
-    def reverse_dims(self, x: Any) -> Any:
-        return x.T
-
-    @composed
-    def expand(self, x: Any, shape: Shape) -> Any:
-        lead = len(shape) - x.ndim
-        target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
-        return self.jnp.broadcast_to(x, target)
-
-    def unsqueeze(self, x: Any, dim: int) -> Any:
-        return self.jnp.expand_dims(x, dim)
-
-    def squeeze(self, x: Any, dim: int | None = None) -> Any:
-        return self.jnp.squeeze(x, axis=dim)
-
-    def getitem(self, x: Any, index: tuple[int | slice, ...]) -> Any:
-        return x[index]
-
-    def repeat(self, x: Any, sizes: Shape) -> Any:
-        return self.jnp.tile(x, tuple(sizes))
-
-    def detach(self, x: Any) -> Any:
-        return self.jax.lax.stop_gradient(x)
-
-    def clone(self, x: Any) -> Any:
-        return self.jnp.array(x, copy=True)
-
-    def sum(self, x: Any, dim: int) -> Any:
-        return self.jnp.sum(x, axis=dim)
-
-    def add(self, a: Any, b: Any) -> Any:
-        return self.jnp.add(a, b)
-
-    def subtract(self, a: Any, b: Any) -> Any:
-        return self.jnp.subtract(a, b)
-
-    def multiply(self, a: Any, b: Any) -> Any:
-        return self.jnp.multiply(a, b)
-
-    def divide(self, a: Any, b: Any) -> Any:
-        return self.jnp.divide(a, b)
-
-    def matmul(self, a: Any, b: Any) -> Any:
-        return self.jnp.matmul(a, b)
-
-    def gather(self, x: Any, dim: int, index: Any) -> Any:
-        return self.jnp.take_along_axis(x, index, axis=dim)
-
-    def vmap(self, fn: Callable[[Array], Array], x: Any) -> Any:
-        return self.jax.vmap(fn)(x)

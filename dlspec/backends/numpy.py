@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from dlspec.api import DTYPES, Array, Backend, Capabilities, Shape, composed
+from dlspec.api import DTYPES, Backend, Capabilities
+from dlspec.backends.ops.broadcasting import NumpyBroadcasting
+from dlspec.backends.ops.dtypes import NumpyDtypes
+from dlspec.backends.ops.einsum import NumpyEinsum
+from dlspec.backends.ops.elementwise import NumpyElementwise
+from dlspec.backends.ops.matmul import NumpyMatmul
+from dlspec.backends.ops.memory import NumpyMemory
+from dlspec.backends.ops.shapes import NumpyShapes
 
 
-class NumpyBackend(Backend):
+class NumpyBackend(NumpyMemory, NumpyShapes, NumpyBroadcasting, NumpyMatmul, NumpyEinsum, NumpyElementwise, NumpyDtypes, Backend):
     """Thin adapter over an array module with NumPy's API (``xp``)."""
 
     name = "numpy"
@@ -49,75 +55,3 @@ class NumpyBackend(Backend):
 
     def strides(self, x: Any) -> tuple[int, ...]:
         return tuple(s // x.itemsize for s in x.strides)
-
-    def view(self, x: Any, shape: Shape) -> Any:
-        return self.xp.reshape(x, tuple(shape), copy=False)
-
-    def reshape(self, x: Any, shape: Shape) -> Any:
-        return self.xp.reshape(x, tuple(shape))
-
-    def transpose(self, x: Any, dim0: int, dim1: int) -> Any:
-        return self.xp.swapaxes(x, dim0, dim1)
-
-    def permute(self, x: Any, dims: Shape) -> Any:
-        return self.xp.transpose(x, tuple(dims))
-
-    def reverse_dims(self, x: Any) -> Any:
-        return x.T
-
-    @composed
-    def expand(self, x: Any, shape: Shape) -> Any:
-        lead = len(shape) - x.ndim
-        target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
-        return self.xp.broadcast_to(x, target)
-
-    def unsqueeze(self, x: Any, dim: int) -> Any:
-        return self.xp.expand_dims(x, dim)
-
-    def squeeze(self, x: Any, dim: int | None = None) -> Any:
-        return self.xp.squeeze(x, axis=dim)
-
-    def getitem(self, x: Any, index: tuple[int | slice, ...]) -> Any:
-        # x[i, j] with an int for every dim returns a scalar copy in NumPy; x[i, j, ...]
-        # is NumPy's spelling of the same basic index as a 0-d view (docs/memory.md).
-        return x[(*index, Ellipsis)]
-
-    def setitem(self, x: Any, index: tuple[int | slice, ...], value: float) -> None:
-        x[index] = value
-
-    def contiguous(self, x: Any) -> Any:
-        return self.xp.asarray(x, order="C")
-
-    def is_contiguous(self, x: Any) -> bool:
-        return bool(x.flags.c_contiguous)
-
-    def repeat(self, x: Any, sizes: Shape) -> Any:
-        return self.xp.tile(x, tuple(sizes))
-
-    def clone(self, x: Any) -> Any:
-        return x.copy()
-
-    def sum(self, x: Any, dim: int) -> Any:
-        return self.xp.sum(x, axis=dim)
-
-    def add(self, a: Any, b: Any) -> Any:
-        return self.xp.add(a, b)
-
-    def subtract(self, a: Any, b: Any) -> Any:
-        return self.xp.subtract(a, b)
-
-    def multiply(self, a: Any, b: Any) -> Any:
-        return self.xp.multiply(a, b)
-
-    def divide(self, a: Any, b: Any) -> Any:
-        return self.xp.true_divide(a, b)
-
-    def matmul(self, a: Any, b: Any) -> Any:
-        return self.xp.matmul(a, b)
-
-    def gather(self, x: Any, dim: int, index: Any) -> Any:
-        return self.xp.take_along_axis(x, index, axis=dim)
-
-    @composed
-    def vmap(self, fn: Callable[[Array], Array], x: Any) -> Any:
-        return self.xp.stack([fn(x[i]) for i in range(x.shape[0])])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from dlspec.api import DTYPES, Array, Backend, Capabilities, Shape
+from dlspec.api import DTYPES, Backend, Capabilities
+from dlspec.backends.ops.broadcasting import TorchBroadcasting
+from dlspec.backends.ops.dtypes import TorchDtypes
+from dlspec.backends.ops.einsum import TorchEinsum
+from dlspec.backends.ops.elementwise import TorchElementwise
+from dlspec.backends.ops.matmul import TorchMatmul
+from dlspec.backends.ops.memory import TorchMemory
+from dlspec.backends.ops.shapes import TorchShapes
 
 
-class TorchBackend(Backend):
+class TorchBackend(TorchMemory, TorchShapes, TorchBroadcasting, TorchMatmul, TorchEinsum, TorchElementwise, TorchDtypes, Backend):
     """Thin adapter over ``torch``; aliasing means sharing one untyped storage (T09)."""
 
     name = "torch"
@@ -78,75 +83,3 @@ class TorchBackend(Backend):
         if self.device != "cuda":
             return None
         return int(self.torch.cuda.get_device_properties(self.torch.cuda.current_device()).L2_cache_size)
-
-    def view(self, x: Any, shape: Shape) -> Any:
-        return x.view(tuple(shape))
-
-    def reshape(self, x: Any, shape: Shape) -> Any:
-        return x.reshape(tuple(shape))
-
-    def transpose(self, x: Any, dim0: int, dim1: int) -> Any:
-        return x.transpose(dim0, dim1)
-
-    def permute(self, x: Any, dims: Shape) -> Any:
-        return x.permute(tuple(dims))
-
-    def reverse_dims(self, x: Any) -> Any:
-        with warnings.catch_warnings():  # x.T on ndim != 2 is deprecated but still reverses (T24)
-            warnings.simplefilter("ignore", UserWarning)
-            return x.T
-
-    def expand(self, x: Any, shape: Shape) -> Any:
-        return x.expand(tuple(shape))
-
-    def unsqueeze(self, x: Any, dim: int) -> Any:
-        return x.unsqueeze(dim)
-
-    def squeeze(self, x: Any, dim: int | None = None) -> Any:
-        return x.squeeze() if dim is None else x.squeeze(dim)
-
-    def getitem(self, x: Any, index: tuple[int | slice, ...]) -> Any:
-        return x[index]
-
-    def setitem(self, x: Any, index: tuple[int | slice, ...], value: float) -> None:
-        with self.torch.no_grad():
-            x[index] = value
-
-    def contiguous(self, x: Any) -> Any:
-        return x.contiguous()
-
-    def is_contiguous(self, x: Any) -> bool:
-        return bool(x.is_contiguous())
-
-    def repeat(self, x: Any, sizes: Shape) -> Any:
-        return x.repeat(tuple(sizes))
-
-    def detach(self, x: Any) -> Any:
-        return x.detach()
-
-    def clone(self, x: Any) -> Any:
-        return x.clone()
-
-    def sum(self, x: Any, dim: int) -> Any:
-        return self.torch.sum(x, dim=dim)
-
-    def add(self, a: Any, b: Any) -> Any:
-        return self.torch.add(a, b)
-
-    def subtract(self, a: Any, b: Any) -> Any:
-        return self.torch.subtract(a, b)
-
-    def multiply(self, a: Any, b: Any) -> Any:
-        return self.torch.multiply(a, b)
-
-    def divide(self, a: Any, b: Any) -> Any:
-        return self.torch.divide(a, b)
-
-    def matmul(self, a: Any, b: Any) -> Any:
-        return self.torch.matmul(a, b)
-
-    def gather(self, x: Any, dim: int, index: Any) -> Any:
-        return self.torch.gather(x, dim, index)
-
-    def vmap(self, fn: Callable[[Array], Array], x: Any) -> Any:
-        return self.torch.vmap(fn)(x)
