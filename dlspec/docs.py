@@ -20,6 +20,7 @@ points at the Markdown line.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ import pytest
 
 from dlspec import testing
 from dlspec.api import Backend
-from reference import memory
 
 #: Fence languages whose blocks are run.
 RUN_LANGUAGES = frozenset({"python"})
@@ -146,11 +146,16 @@ class Ops:
             raise AttributeError(exc.args[0]) from None
 
 
-def namespace(backend: Backend) -> dict[str, Any]:
+def namespace(backend: Backend, area: str = "memory") -> dict[str, Any]:
     """The globals the first block of a page starts from: ``backend`` (under test), ``B``
-    (its spec operations, see :class:`Ops`), ``np`` (NumPy), ``ref`` (:mod:`reference.memory`)
+    (its spec operations, see :class:`Ops`), ``np`` (NumPy), ``ref`` (the page's reference
+    module, ``reference.<area>`` for page ``docs/<area>.md``, else the ``reference`` package)
     and ``raises_as_spec`` (:func:`dlspec.testing.raises_as_spec`)."""
-    return {"__name__": "__docs__", "backend": backend, "B": Ops(backend), "np": np, "ref": memory,
+    try:
+        ref = importlib.import_module(f"reference.{area}")
+    except ModuleNotFoundError:
+        ref = importlib.import_module("reference")
+    return {"__name__": "__docs__", "backend": backend, "B": Ops(backend), "np": np, "ref": ref,
             "raises_as_spec": testing.raises_as_spec}
 
 
@@ -188,7 +193,8 @@ class PageRun:
     def __init__(self, blocks: Sequence[Block], backend: Backend) -> None:
         self.blocks = list(blocks)
         self.backend = backend
-        self.globals = namespace(backend)
+        self.area = self.blocks[0].path.stem if self.blocks else "memory"
+        self.globals = namespace(backend, self.area)
         self.next = 0
 
     def run(self, block: Block) -> None:
@@ -196,7 +202,7 @@ class PageRun:
         __tracebackhide__ = True
         index = self.blocks.index(block)
         if index < self.next:
-            self.globals, self.next = namespace(self.backend), 0
+            self.globals, self.next = namespace(self.backend, self.area), 0
         for earlier in self.blocks[self.next : index]:
             self._replay(earlier, block)
         self.next = index + 1
