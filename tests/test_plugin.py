@@ -88,3 +88,13 @@ def test_fixture_override_route():
     done = run_pytest("examples/mylib_backend", "-q", pythonpath=[EXAMPLE_SRC])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "passed" in done.stdout and "not implemented" in done.stdout
+
+
+def test_cupy_without_gpu_is_skipped_with_the_reason():
+    done = run_pytest("conformance/test_memory.py", "--backend=cupy", "-rs", "-k", "dtype_round_trip")
+    assert done.returncode == 0, done.stdout + done.stderr
+    if "cupy is unavailable here" not in done.stdout:
+        pytest.skip("this machine can run cupy")
+    row = next(line for line in done.stdout.splitlines() if line.startswith("cupy "))
+    passed, failed, not_implemented, not_applicable, skipped = map(int, row.split()[1:])
+    assert (passed, failed, not_implemented, skipped) == (0, 0, 0, 0) and not_applicable > 0, row

@@ -25,11 +25,20 @@ class CupyBackend(NumpyBackend):
 
     def __init__(self, device: str = "cuda") -> None:
         super().__init__("cuda" if device == "cpu" else device)
-        import cupy
+        try:
+            import cupy
+        except ImportError as exc:  # a machine without CUDA has no cupy: skip, don't abort
+            self.xp, self.missing = None, f"cupy is not installed ({exc}); pip install 'dlspec[cuda12]' or '[cuda13]'"
+        else:
+            self.xp, self.missing = cupy, None
 
-        self.xp = cupy
+    @property
+    def library(self) -> str:
+        return f"cupy {self.xp.__version__}" if self.xp is not None else "cupy (not installed)"
 
     def unavailable(self) -> str | None:
+        if self.missing is not None:
+            return self.missing
         try:
             count = self.xp.cuda.runtime.getDeviceCount()
         except Exception as exc:  # the CUDA driver is missing or broken
