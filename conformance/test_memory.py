@@ -298,8 +298,7 @@ def _floats(shape, dtype, data, low=-8.0, high=8.0, nonzero=False):
         elements = elements.filter(lambda v: abs(v) >= 0.25)
     values = round_to(np.array(data.draw(st.lists(elements, min_size=prod(shape), max_size=prod(shape))),
                                dtype=np.float64).reshape(shape), dtype)
-    values[np.abs(values) < smallest_normal(dtype)] = 0.0
-    return values
+    return np.where(np.abs(values) < smallest_normal(dtype), 0.0, values)
 
 
 @spec("T22")
