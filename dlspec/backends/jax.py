@@ -39,7 +39,7 @@ class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, Ja
         import jax.numpy as jnp
 
         jax.config.update("jax_enable_x64", True)
-        self.jax, self.jnp = jax, jnp
+        self.jax, self.jnp, self.xp = jax, jnp, jnp
 
     @property
     def library(self) -> str:

@@ -86,11 +86,8 @@ class ReferenceMemory:
         return ref.vmap(fn, x)
 
 
-class NumpyMemory:
-    """NumPy (and CuPy, through ``self.xp``)."""
-
-    def view(self, x: Any, shape: Shape) -> Any:
-        return self.xp.reshape(x, tuple(shape), copy=False)
+class XpMemory:
+    """Libraries with NumPy's API under ``self.xp``: NumPy, CuPy and ``jax.numpy``."""
 
     def reshape(self, x: Any, shape: Shape) -> Any:
         return self.xp.reshape(x, tuple(shape))
@@ -121,15 +118,6 @@ class NumpyMemory:
         # is NumPy's spelling of the same basic index as a 0-d view (docs/memory.md).
         return x[(*index, Ellipsis)]
 
-    def setitem(self, x: Any, index: tuple[int | slice, ...], value: float) -> None:
-        x[index] = value
-
-    def contiguous(self, x: Any) -> Any:
-        return self.xp.asarray(x, order="C")
-
-    def is_contiguous(self, x: Any) -> bool:
-        return bool(x.flags.c_contiguous)
-
     def repeat(self, x: Any, sizes: Shape) -> Any:
         return self.xp.tile(x, tuple(sizes))
 
@@ -149,13 +137,30 @@ class NumpyMemory:
         return self.xp.multiply(a, b)
 
     def divide(self, a: Any, b: Any) -> Any:
-        return self.xp.true_divide(a, b)
+        return self.xp.divide(a, b)
 
     def matmul(self, a: Any, b: Any) -> Any:
         return self.xp.matmul(a, b)
 
     def gather(self, x: Any, dim: int, index: Any) -> Any:
         return self.xp.take_along_axis(x, index, axis=dim)
+
+
+class NumpyMemory(XpMemory):
+    """NumPy (and CuPy): strided arrays with views and in-place writes; no autograd, so no
+    ``detach``; no vmap, so it is composed from a loop and ``stack``."""
+
+    def view(self, x: Any, shape: Shape) -> Any:
+        return self.xp.reshape(x, tuple(shape), copy=False)
+
+    def setitem(self, x: Any, index: tuple[int | slice, ...], value: float) -> None:
+        x[index] = value
+
+    def contiguous(self, x: Any) -> Any:
+        return self.xp.asarray(x, order="C")
+
+    def is_contiguous(self, x: Any) -> bool:
+        return bool(x.flags.c_contiguous)
 
     @composed
     def vmap(self, fn: Callable[[Array], Array], x: Any) -> Any:
@@ -238,65 +243,11 @@ class TorchMemory:
         return self.torch.vmap(fn)(x)
 
 
-class JaxMemory:
-    """JAX: no view, contiguous, is_contiguous or setitem (immutable arrays)."""
-
-    def reshape(self, x: Any, shape: Shape) -> Any:
-        return self.jnp.reshape(x, tuple(shape))
-
-    def transpose(self, x: Any, dim0: int, dim1: int) -> Any:
-        return self.jnp.swapaxes(x, dim0, dim1)
-
-    def permute(self, x: Any, dims: Shape) -> Any:
-        return self.jnp.transpose(x, tuple(dims))
-
-    def reverse_dims(self, x: Any) -> Any:
-        return x.T
-
-    @composed
-    def expand(self, x: Any, shape: Shape) -> Any:
-        lead = len(shape) - x.ndim
-        target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
-        return self.jnp.broadcast_to(x, target)
-
-    def unsqueeze(self, x: Any, dim: int) -> Any:
-        return self.jnp.expand_dims(x, dim)
-
-    def squeeze(self, x: Any, dim: int | None = None) -> Any:
-        return self.jnp.squeeze(x, axis=dim)
-
-    def getitem(self, x: Any, index: tuple[int | slice, ...]) -> Any:
-        return x[index]
-
-    def repeat(self, x: Any, sizes: Shape) -> Any:
-        return self.jnp.tile(x, tuple(sizes))
+class JaxMemory(XpMemory):
+    """JAX: immutable arrays, so no view, contiguous, is_contiguous or setitem."""
 
     def detach(self, x: Any) -> Any:
         return self.jax.lax.stop_gradient(x)
-
-    def clone(self, x: Any) -> Any:
-        return self.jnp.array(x, copy=True)
-
-    def sum(self, x: Any, dim: int) -> Any:
-        return self.jnp.sum(x, axis=dim)
-
-    def add(self, a: Any, b: Any) -> Any:
-        return self.jnp.add(a, b)
-
-    def subtract(self, a: Any, b: Any) -> Any:
-        return self.jnp.subtract(a, b)
-
-    def multiply(self, a: Any, b: Any) -> Any:
-        return self.jnp.multiply(a, b)
-
-    def divide(self, a: Any, b: Any) -> Any:
-        return self.jnp.divide(a, b)
-
-    def matmul(self, a: Any, b: Any) -> Any:
-        return self.jnp.matmul(a, b)
-
-    def gather(self, x: Any, dim: int, index: Any) -> Any:
-        return self.jnp.take_along_axis(x, index, axis=dim)
 
     def vmap(self, fn: Callable[[Array], Array], x: Any) -> Any:
         return self.jax.vmap(fn)(x)
