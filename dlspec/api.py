@@ -31,7 +31,7 @@ Implementation = Literal["native", "composed", "not implemented"]
 #: Canonical dtype names; every backend maps its own dtypes to these.
 DTYPES: tuple[str, ...] = (
     "float64", "float32", "float16", "bfloat16",
-    "int64", "int32", "int8", "uint8", "bool", "complex64",
+    "int64", "int32", "int8", "uint16", "uint8", "bool", "complex64",
 )
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 from dlspec import testing
-from dlspec.api import Backend
+from dlspec.api import DTYPES, Backend
 
 #: Fence languages whose blocks are run.
 RUN_LANGUAGES = frozenset({"python"})
@@ -165,9 +165,12 @@ def apply_directives(block: Block, backend: Backend) -> None:
     for d in block.directives:
         if d.name == "requires":
             for capability in d.values:
-                if not isinstance(getattr(backend.capabilities, capability, None), bool):
-                    raise DocsError(f"{block.path}:{d.line}: unknown capability {capability!r} in 'requires'")
-                testing.require(backend, capability)
+                if capability in DTYPES:
+                    testing.require_dtype(backend, capability)
+                elif isinstance(getattr(backend.capabilities, capability, None), bool):
+                    testing.require(backend, capability)
+                else:
+                    raise DocsError(f"{block.path}:{d.line}: unknown capability or dtype {capability!r} in 'requires'")
         elif d.name == "backend":
             if backend.name not in d.values:
                 pytest.skip(f"{testing.NOT_APPLICABLE} {backend.name}: {block.id} is code for {d.value} only")

@@ -129,7 +129,7 @@ def test_backend_directive_runs_only_on_the_named_backends(tmp_path):
 
 @pytest.mark.parametrize(("directive", "message"), [
     ("<!-- needs: views -->", "page.md:1: unknown directive 'needs'"),
-    ("<!-- requires: wings -->", "page.md:1: unknown capability 'wings'"),
+    ("<!-- requires: wings -->", "page.md:1: unknown capability or dtype 'wings'"),
 ])
 def test_unknown_directive_fails_naming_it(tmp_path, directive, message):
     [block] = write_page(tmp_path, f"{directive}\n```python\nx = 1\n```\n")
@@ -249,3 +249,12 @@ def test_block_selected_alone_replays_the_page_before_it(docs_folder):
     (docs_folder.path / "page.md").write_text(PAGE, encoding="utf-8")
     result = docs_folder.runpytest("--backend=reference", "-k", "page.md:19")
     result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_requires_a_dtype_skips_backends_without_it(tmp_path):
+    """``<!-- requires: bfloat16 -->`` is a dtype requirement: not applicable on NumPy."""
+    page = tmp_path / "page.md"
+    page.write_text("<!-- requires: bfloat16 -->\n```python\nx = 1\n```\n")
+    (block,) = docs.parse_page(page)
+    with pytest.raises(pytest.skip.Exception, match="no bfloat16"):
+        docs.run_block(block, docs.namespace(NumpyBackend()), NumpyBackend())

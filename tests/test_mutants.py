@@ -28,8 +28,9 @@ def _mutants() -> dict[str, list[type[Backend]]]:
     found: dict[str, list[type[Backend]]] = {}
     for info in pkgutil.iter_modules(tests.mutants.__path__):
         module = importlib.import_module(f"tests.mutants.{info.name}")
-        found[info.name] = [c for _, c in inspect.getmembers(module, inspect.isclass)
-                            if issubclass(c, Backend) and c.__module__ == module.__name__]
+        found[info.name] = [c for name, c in inspect.getmembers(module, inspect.isclass)
+                            if issubclass(c, Backend) and c.__module__ == module.__name__
+                            and not name.startswith("_") and "catches" in vars(c)]
     return found
 
 
