@@ -20,9 +20,19 @@ from dlspec import testing
 from dlspec.api import DTYPES
 from dlspec.checks import ORACLE, check_aliasing, check_op, significant_strides
 from dlspec.compare import assert_conforms
-from dlspec.strategies import INTERESTING, Layout, basic_index, distinct_values, examples, layouts, shapes, view_shapes
+from dlspec.strategies import (
+    INTERESTING,
+    Layout,
+    basic_index,
+    distinct_values,
+    examples,
+    layouts,
+    shapes,
+    values_for,
+    view_shapes,
+)
 from reference import memory
-from reference.dtypes import round_to, smallest_normal
+from reference.dtypes import round_to
 
 spec = pytest.mark.spec
 MOVE_DTYPES = ("float32", "bfloat16", "int64", "bool")
@@ -289,18 +299,6 @@ def test_shares_memory_is_exact(backend):
 FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
-def _floats(shape, dtype, data, low=-8.0, high=8.0, nonzero=False):
-    """Values drawn as float64 and rounded to ``dtype`` so the backend sees them exactly.
-    Subnormal inputs become 0: whether a library flushes them (XLA on the CPU does) is a
-    behaviour of its own, not of the arithmetic tested here."""
-    elements = st.floats(low, high, allow_nan=False, allow_infinity=False)
-    if nonzero:
-        elements = elements.filter(lambda v: abs(v) >= 0.25)
-    values = round_to(np.array(data.draw(st.lists(elements, min_size=prod(shape), max_size=prod(shape))),
-                               dtype=np.float64).reshape(shape), dtype)
-    return np.where(np.abs(values) < smallest_normal(dtype), 0.0, values)
-
-
 @spec("T22")
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @given(shape=shapes(1, 3, 1, 5), data=st.data())
@@ -309,7 +307,7 @@ def test_sum_along_dim(backend, dtype, shape, data):
     """T22: reducing along a dim removes it: [[1,2,3],[4,5,6]].sum(0) = [5,7,9],
     .sum(1) = [6,15]; random inputs against the float64 reference under the policy."""
     testing.require_dtype(backend, dtype)
-    values = np.arange(1.0, 7.0).reshape(2, 3) if data is None else _floats(shape, dtype, data)
+    values = np.arange(1.0, 7.0).reshape(2, 3) if data is None else values_for(shape, dtype, data)
     dims = range(-len(values.shape), len(values.shape))
     for dim in dims:
         out = testing.op(backend, "sum")(backend.asarray(values, dtype=dtype), dim)
@@ -327,7 +325,7 @@ def test_sum_along_dim(backend, dtype, shape, data):
 def test_elementwise(backend, name, dtype, shape, data):
     """T23: + - * / act element by element."""
     testing.require_dtype(backend, dtype)
-    a, b = _floats(shape, dtype, data), _floats(shape, dtype, data, nonzero=name == "divide")
+    a, b = values_for(shape, dtype, data), values_for(shape, dtype, data, nonzero=name == "divide")
     out = testing.op(backend, name)(backend.asarray(a, dtype=dtype), backend.asarray(b, dtype=dtype))
     expected = ORACLE.to_numpy(getattr(ORACLE, name)(ORACLE.asarray(a), ORACLE.asarray(b)))
     lowp = round_to(expected, dtype) if dtype in ("float16", "bfloat16") else None
@@ -344,7 +342,7 @@ def test_matmul_2d(backend, dtype, m, k, n, data):
     if data is None:
         a, b = np.array([[1.0, 2], [3, 4]]), np.array([[5.0, 6], [7, 8]])
     else:
-        a, b = _floats((m, k), dtype, data), _floats((k, n), dtype, data)
+        a, b = values_for((m, k), dtype, data), values_for((k, n), dtype, data)
     out = testing.op(backend, "matmul")(backend.asarray(a, dtype=dtype), backend.asarray(b, dtype=dtype))
     expected = ORACLE.to_numpy(ORACLE.matmul(ORACLE.asarray(a), ORACLE.asarray(b)))
     scale = ORACLE.to_numpy(ORACLE.matmul(ORACLE.asarray(np.abs(a)), ORACLE.asarray(np.abs(b))))
@@ -377,7 +375,7 @@ def test_gather(backend, shape, data):
 def test_vmap(backend, shape, data):
     """T27: vmap turns a per-sample function (here: sum of squares of a row) into a batched
     one equal to the loop over samples."""
-    values = _floats(shape, "float64", data)
+    values = values_for(shape, "float64", data)
     per_sample = lambda be: lambda row: be.sum(be.multiply(row, row), 0)  # noqa: E731
     out = testing.op(backend, "vmap")(per_sample(backend), backend.asarray(values))
     expected = ORACLE.to_numpy(ORACLE.vmap(per_sample(ORACLE), ORACLE.asarray(values)))

@@ -18,9 +18,11 @@ from typing import Any, TypeVar
 import numpy as np
 from hypothesis import example
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from dlspec import testing
 from dlspec.api import Backend
+from reference.dtypes import round_to, smallest_normal
 
 Index = tuple[int | slice, ...]
 T = TypeVar("T")
@@ -162,3 +164,26 @@ def view_shapes(draw: st.DrawFn, numel: int) -> tuple[int, ...]:
         i = draw(st.integers(0, len(shape) - 1))
         shape = shape[:i] + (-1,) + shape[i + 1 :]
     return shape
+
+
+def draw_dtype(backend: Backend, data: st.DataObject, dtypes: tuple[str, ...]) -> str:
+    """One of ``dtypes`` that the backend declares, drawn for this example (drawing one it
+    lacks would skip the whole hypothesis test)."""
+    return data.draw(st.sampled_from([d for d in dtypes if d in backend.capabilities.dtypes]), label="dtype")
+
+
+def values_for(shape: tuple[int, ...], dtype: str, data: st.DataObject | None = None, *, nonzero: bool = False) -> np.ndarray:
+    """Values of ``shape`` held exactly by ``dtype``: small integers for integer dtypes; for
+    floats, values in [-8, 8] rounded to ``dtype``, normal or zero (whether a library flushes
+    subnormals is a behaviour of its own), at least 0.25 in magnitude with ``nonzero``.
+    Without ``data``, the distinct row-major values."""
+    if data is None:
+        return distinct_values(shape, dtype)
+    if dtype.startswith("int"):
+        ints = st.integers(-9, 9).filter(lambda v: v != 0) if nonzero else st.integers(-9, 9)
+        return data.draw(hnp.arrays(np.int64, shape, elements=ints), label="values").astype(dtype)
+    floats = st.floats(-8, 8)
+    if nonzero:
+        floats = floats.filter(lambda v: abs(v) >= 0.25)
+    values = round_to(data.draw(hnp.arrays(np.float64, shape, elements=floats), label="values"), dtype)
+    return np.where(np.abs(values) < smallest_normal(dtype), 0.0, values)

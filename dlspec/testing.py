@@ -55,6 +55,15 @@ def require_dtype(backend: Backend, dtype: str) -> None:
         pytest.skip(f"{NOT_APPLICABLE} {backend.name}: {backend.capabilities.reason(dtype)}")
 
 
+def declared(backend: Backend, name: str) -> str:
+    """The backend's declared choice for behaviour ``name`` (see ``Backend.behaviour``);
+    skips, reported as *not applicable*, when it declares none."""
+    value = backend.behaviour(name)
+    if value is None:
+        pytest.skip(f"{NOT_APPLICABLE} {backend.name}: declares no {name!r} behaviour")
+    return value
+
+
 @contextlib.contextmanager
 def raises_as_spec(backend: Backend, what: str) -> Iterator[None]:
     """Assert that the block raises one of the backend's declared error types, as the spec
