@@ -35,18 +35,18 @@ def _mutants() -> dict[str, list[type[Backend]]]:
 
 
 MUTANTS = _mutants()
-CASES = [pytest.param(area, cls, id=cls.name) for area, classes in MUTANTS.items() for cls in classes]
+pytestmark = pytest.mark.timeout(900)
 
 
 def _run_area(area: str, classes: list[type[Backend]], report: Path) -> dict[str, dict[str, str]]:
     """Run ``conformance/test_<area>.py`` against the control and every mutant of the area,
-    limited to the tests the mutants name; return {backend: {test id: outcome}}."""
+    each mutant limited to the tests it names; return {backend: {test id: outcome}}."""
     backends = [CONTROL] + [f"{c.__module__}:{c.__name__}" for c in classes]
     selected = sorted({name for c in classes for name in c.catches})
     command = [sys.executable, "-m", "pytest", f"conformance/test_{area}.py", f"--backend={','.join(backends)}",
-               "-k", " or ".join(selected), "-q", "-p", "no:cacheprovider", "-p", "tests.mutant_select", "--hypothesis-profile=mutants",
-               f"--junitxml={report}"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
+               "-k", " or ".join(selected), "-q", "-p", "no:cacheprovider", "-p", "tests.mutant_select",
+               "--hypothesis-profile=mutants", f"--junitxml={report}"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=850,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert report.exists(), f"the mutant run did not produce a report:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     names = [CONTROL] + [c.name for c in classes]
@@ -60,26 +60,19 @@ def _run_area(area: str, classes: list[type[Backend]], report: Path) -> dict[str
     return outcomes
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, str]]]:
-    """Outcomes per area, one pytest run per area."""
-    return {area: _run_area(area, classes, tmp_path_factory.mktemp(area) / "report.xml")
-            for area, classes in MUTANTS.items()}
-
-
-@pytest.mark.parametrize(("area", "mutant"), CASES)
-def test_mutant_is_caught(outcomes, area, mutant):
-    """The mutant fails at least one of the tests it names."""
-    results = outcomes[area].get(mutant.name, {})
-    assert results, f"no conformance test ran against mutant {mutant.name!r}"
-    caught = sorted(t for t, outcome in results.items() if outcome == "failed" and t.startswith(mutant.catches))
-    assert caught, (f"mutant {mutant.name!r} ({mutant.__doc__.strip()}) survived: none of {mutant.catches} failed; "
-                    f"ran {len(results)} tests")
-
-
 @pytest.mark.parametrize("area", sorted(MUTANTS))
-def test_control_passes(outcomes, area):
-    """The real NumPy adapter passes the same selection, so failures are the mutants' own."""
-    failed = sorted(t for t, outcome in outcomes[area].get(CONTROL, {}).items() if outcome == "failed")
-    assert outcomes[area].get(CONTROL), "the control backend ran no test"
-    assert not failed, f"the control backend {CONTROL} failed: {failed}"
+def test_every_mutant_is_caught(area, tmp_path):
+    """Each mutant of the area fails at least one of the tests it names, and the real NumPy
+    adapter passes the same selection, so the failures are the mutants' own."""
+    outcomes = _run_area(area, MUTANTS[area], tmp_path / "report.xml")
+    control = outcomes.get(CONTROL, {})
+    assert control, "the control backend ran no test"
+    assert not [t for t, o in control.items() if o == "failed"], f"the control backend {CONTROL} failed"
+    survivors = []
+    for mutant in MUTANTS[area]:
+        results = outcomes.get(mutant.name, {})
+        caught = [t for t, o in results.items() if o == "failed" and t.startswith(mutant.catches)]
+        if not caught:
+            survivors.append(f"{mutant.name} ({mutant.__doc__.strip()}): none of {mutant.catches} failed "
+                             f"in {len(results)} tests")
+    assert not survivors, "mutants survived:\n" + "\n".join(survivors)
