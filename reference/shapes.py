@@ -20,6 +20,7 @@ from types import EllipsisType
 import numpy as np
 
 from reference import memory
+from reference.guards import check_choice, check_int, dim_position
 from reference.memory import Shape, Tensor
 
 IndexItem = int | slice | None | EllipsisType
@@ -37,7 +38,7 @@ def slice_range(size: int, item: slice) -> range:
     step they are ``0`` and ``size``; for a negative one the last element and "before the
     first", so ``[::-1]`` reverses.
     """
-    step = 1 if item.step is None else _check_int(item.step, "slice step")
+    step = 1 if item.step is None else check_int(item.step, "slice step")
     if step == 0:
         raise ValueError("slice step cannot be zero")
     low, high = (0, size) if step > 0 else (-1, size - 1)
@@ -45,7 +46,7 @@ def slice_range(size: int, item: slice) -> range:
     def bound(value: int | None, default: int) -> int:
         if value is None:
             return default
-        value = _check_int(value, "slice bound")
+        value = check_int(value, "slice bound")
         return min(max(value + size if value < 0 else value, low), high)
 
     start = bound(item.start, low if step > 0 else high)
@@ -69,8 +70,8 @@ def index(t: Tensor, key: IndexItem | tuple[IndexItem, ...], *, negative_step: s
     ``out_of_bounds``: ``"error"`` (Python, NumPy, torch) or ``"clamp"`` to the nearest end
     (JAX).
     """
-    _check_choice(negative_step, "negative_step", ("supported", "error"))
-    _check_choice(out_of_bounds, "out_of_bounds", ("error", "clamp"))
+    check_choice(negative_step, "negative_step", ("supported", "error"))
+    check_choice(out_of_bounds, "out_of_bounds", ("error", "clamp"))
     key = _expand_ellipsis(key if isinstance(key, tuple) else (key,), t.ndim)
     offset, shape, strides, d = t.offset, [], [], 0
     for item in key:
@@ -88,7 +89,7 @@ def index(t: Tensor, key: IndexItem | tuple[IndexItem, ...], *, negative_step: s
             shape.append(len(picked))
             strides.append(stride * picked.step)
         else:
-            offset += _position(_check_int(item, "index"), size, d - 1, out_of_bounds) * stride
+            offset += _position(check_int(item, "index"), size, d - 1, out_of_bounds) * stride
     return Tensor(t.storage, tuple(shape), tuple(strides), offset)
 
 
@@ -122,9 +123,9 @@ def squeeze(t: Tensor, dim: int | None = None, *, non_singleton: str = "noop") -
     dimension ``dim`` when its size is 1.  For a ``dim`` whose size is not 1 libraries differ
     (S04): torch returns the tensor unchanged (``non_singleton="noop"``), NumPy and JAX raise
     (``"error"``)."""
-    _check_choice(non_singleton, "non_singleton", ("noop", "error"))
+    check_choice(non_singleton, "non_singleton", ("noop", "error"))
     if dim is not None and non_singleton == "error":
-        d = _dim(dim, t.ndim)
+        d = dim_position(dim, t.ndim)
         if t.shape[d] != 1:
             raise ValueError(f"cannot squeeze dimension {dim} of size {t.shape[d]} (shape {t.shape})")
     return memory.squeeze(t, dim)
@@ -142,7 +143,7 @@ def cat(ts: Sequence[Tensor], dim: int) -> Tensor:
     first = ts[0]
     if first.ndim == 0:
         raise ValueError("a 0-d tensor cannot be concatenated: it has no dimension to join along")
-    d = _dim(dim, first.ndim)
+    d = dim_position(dim, first.ndim)
     for k, t in enumerate(ts):
         if t.dtype != first.dtype:
             raise TypeError(f"cat of mixed dtypes ({first.dtype}, {t.dtype}) is outside this spec")
@@ -183,10 +184,10 @@ def gather(t: Tensor, dim: int, index: np.ndarray, *, negative: str = "error", o
       reads its leading part (``"prefix"``, torch), or the two broadcast (``"broadcast"``,
       NumPy, JAX: sizes equal or one of them 1).
     """
-    _check_choice(negative, "negative", ("error", "wrap"))
-    _check_choice(out_of_bounds, "out_of_bounds", ("error", "fill"))
-    _check_choice(index_shape, "index_shape", ("prefix", "broadcast"))
-    d = _dim(dim, t.ndim)
+    check_choice(negative, "negative", ("error", "wrap"))
+    check_choice(out_of_bounds, "out_of_bounds", ("error", "fill"))
+    check_choice(index_shape, "index_shape", ("prefix", "broadcast"))
+    d = dim_position(dim, t.ndim)
     index = np.asarray(index)
     if index.ndim != t.ndim or index.dtype.kind not in "iu":
         raise ValueError(f"index must be an integer array with {t.ndim} dimensions, got {index.dtype} {index.shape}")
@@ -235,7 +236,7 @@ def repeat(t: Tensor, sizes: Sequence[int], *, fewer_sizes: str = "error") -> Te
     more sizes than dimensions first add size-1 dimensions on the left (S13).  Fewer sizes
     than dimensions (S12): torch raises (``fewer_sizes="error"``); NumPy's and JAX's
     ``tile`` first pad the sizes with 1s on the left (``"prepend_ones"``)."""
-    _check_choice(fewer_sizes, "fewer_sizes", ("error", "prepend_ones"))
+    check_choice(fewer_sizes, "fewer_sizes", ("error", "prepend_ones"))
     sizes = tuple(sizes)
     if fewer_sizes == "prepend_ones":
         sizes = (1,) * (t.ndim - len(sizes)) + sizes
@@ -254,7 +255,7 @@ def repeat_interleave(t: Tensor, repeats: int | np.ndarray, dim: int | None = No
     elif t.ndim == 0:
         raise ValueError("a 0-d tensor has no dimension to repeat along; use dim=None")
     else:
-        d = _dim(dim, t.ndim)
+        d = dim_position(dim, t.ndim)
     n = values.shape[d]
     counts = _counts(repeats, n)
     picks = np.array([i for i in range(n) for _ in range(counts[i])], dtype=np.int64)
@@ -297,8 +298,8 @@ def tril(t: Tensor, k: int = 0, *, one_dim: str = "error") -> Tensor:
 
 
 def _triangle(t: Tensor, k: int, one_dim: str, keep: Callable[[int, int], bool]) -> Tensor:
-    _check_int(k, "diagonal k")
-    _check_choice(one_dim, "one_dim", ("error", "rows"))
+    check_int(k, "diagonal k")
+    check_choice(one_dim, "one_dim", ("error", "rows"))
     values = memory.to_numpy(t)
     if t.ndim < 2:
         if t.ndim == 0 or one_dim == "error":
@@ -372,7 +373,7 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2:
         raise ValueError(f"expected an int or a pair, got {value!r}")
-    return _check_int(pair[0], "size"), _check_int(pair[1], "size")
+    return check_int(pair[0], "size"), check_int(pair[1], "size")
 
 
 # -- the notes' NumPy functions (N13-N17) -----------------------------------------------
@@ -433,7 +434,7 @@ def power(t: Tensor, exponent: int | Tensor, *, int_negative_tensor: str = "erro
     while torch truncates ``1 / x**|y|`` toward zero (``"truncate"``): ±1 stay ±1 with the
     exponent's parity, every other base gives 0.
     """
-    _check_choice(int_negative_tensor, "int_negative_tensor", ("error", "truncate"))
+    check_choice(int_negative_tensor, "int_negative_tensor", ("error", "truncate"))
     x = memory.to_numpy(t)
     if x.dtype.kind not in "iuf":
         raise TypeError(f"power is specified here for integer and floating bases, got {x.dtype}")
@@ -442,7 +443,7 @@ def power(t: Tensor, exponent: int | Tensor, *, int_negative_tensor: str = "erro
             raise ValueError(f"the exponent must have the base's shape and dtype, got {exponent.shape} {exponent.dtype}")
         y = memory.to_numpy(exponent)
     else:
-        y = np.full(t.shape, _check_int(exponent, "exponent"))
+        y = np.full(t.shape, check_int(exponent, "exponent"))
     if np.any(y != np.round(y)):
         raise TypeError("power here takes whole-number exponents only")
     integer = x.dtype.kind in "iu"
@@ -494,20 +495,3 @@ def _unary_float(t: Tensor, fn: Callable[[float], float]) -> Tensor:
 # -- guards -----------------------------------------------------------------------------
 
 
-def _check_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-    return int(value)
-
-
-def _dim(dim: int, ndim: int) -> int:
-    """``dim`` in ``[-ndim, ndim)`` as a position; a 0-d tensor has no dimensions."""
-    _check_int(dim, "dim")
-    if not -ndim <= dim < ndim:
-        raise ValueError(f"dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
-    return dim % ndim
-
-
-def _check_choice(value: str, name: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
