@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -285,7 +286,8 @@ def test_perf_conftest_gives_pytest_benchmark_the_virtual_clock(tmp_path):
     command = [sys.executable, "-m", "pytest", str(tmp_path / "test_tiny.py"), "-p", "perf.conftest", "-q",
                "-p", "no:cacheprovider", "--backend=tests.test_bench:FakeGpu", "--device=cuda",
                "-k", "float32", f"--benchmark-json={report}"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}  # else benchmarks save nothing
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     result, = json.loads(report.read_text())["benchmarks"]
     assert result["stats"]["median"] == pytest.approx(0.25e-3, rel=1e-9)
