@@ -90,32 +90,14 @@ def _join_keywords(prepend: Any, append: Any) -> dict[str, Any]:
     return {name: v for name, v in (("prepend", prepend), ("append", append)) if v is not None}
 
 
-class NumpyElementwise:
-    """NumPy (and CuPy, through ``self.xp``)."""
-
-    behaviours: ClassVar[dict[str, str]] = {
-        # np.clip(x, None, None) returns the values unchanged (NumPy 2.4).
-        "clamp_no_bounds": "identity",
-        # np.take accepts any integer index dtype.
-        "embedding_small_int_indices": "accepted",
-        # Generator.integers raises "low >= high".
-        "randint_empty_range": "error",
-        # Generator.choice(replace=False) raises "Fewer non-zero entries in p than size".
-        "multinomial_exhausted": "error",
-        # Generator.choice raises for probabilities that are negative or NaN (0/0, inf/inf).
-        "multinomial_invalid_weights": "error",
-        # Generator.choice with size 0 returns an empty array.
-        "multinomial_zero_samples": "empty",
-    }
+class XpElementwise:
+    """Libraries with NumPy's API under ``self.xp``: NumPy, CuPy and ``jax.numpy``."""
 
     def long(self, x: Any) -> Any:
         return x.astype(self.xp.int64)
 
     def embedding(self, weight: Any, indices: Any) -> Any:
         return self.xp.take(weight, indices, axis=0)
-
-    def diff(self, x: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Any:
-        return self.xp.diff(x, n=n, axis=dim, **_join_keywords(prepend, append))
 
     def atan(self, x: Any) -> Any:
         return self.xp.arctan(x)
@@ -135,6 +117,28 @@ class NumpyElementwise:
 
     def item(self, x: Any) -> float | int | bool:
         return x.item()
+
+
+class NumpyElementwise(XpElementwise):
+    """NumPy (and CuPy, through ``self.xp``)."""
+
+    behaviours: ClassVar[dict[str, str]] = {
+        # np.clip(x, None, None) returns the values unchanged (NumPy 2.4).
+        "clamp_no_bounds": "identity",
+        # np.take accepts any integer index dtype.
+        "embedding_small_int_indices": "accepted",
+        # Generator.integers raises "low >= high".
+        "randint_empty_range": "error",
+        # Generator.choice(replace=False) raises "Fewer non-zero entries in p than size".
+        "multinomial_exhausted": "error",
+        # Generator.choice raises for probabilities that are negative or NaN (0/0, inf/inf).
+        "multinomial_invalid_weights": "error",
+        # Generator.choice with size 0 returns an empty array.
+        "multinomial_zero_samples": "empty",
+    }
+
+    def diff(self, x: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Any:
+        return self.xp.diff(x, n=n, axis=dim, **_join_keywords(prepend, append))
 
     def randint(self, low: int, high: int, shape: Shape, seed: int) -> Any:
         return self.xp.random.default_rng(seed).integers(low, high, tuple(shape))
@@ -205,7 +209,7 @@ class TorchElementwise:
         return self.torch.Generator(device=self.device).manual_seed(seed)
 
 
-class JaxElementwise:
+class JaxElementwise(XpElementwise):
     """JAX (64-bit types enabled by the adapter)."""
 
     behaviours: ClassVar[dict[str, str]] = {
@@ -224,33 +228,8 @@ class JaxElementwise:
         "multinomial_zero_samples": "empty",
     }
 
-    def long(self, x: Any) -> Any:
-        return x.astype(self.jnp.int64)
-
-    def embedding(self, weight: Any, indices: Any) -> Any:
-        return self.jnp.take(weight, indices, axis=0)
-
     def diff(self, x: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Any:
         return self.jnp.diff(x, n=n, axis=dim, prepend=prepend, append=append)
-
-    def atan(self, x: Any) -> Any:
-        return self.jnp.arctan(x)
-
-    def atan2(self, y: Any, x: Any) -> Any:
-        return self.jnp.arctan2(y, x)
-
-    def clamp(self, x: Any, min: float | None = None, max: float | None = None) -> Any:
-        return self.jnp.clip(x, min, max)
-
-    @composed
-    def max_dim(self, x: Any, dim: int) -> tuple[Any, Any]:
-        return self.jnp.max(x, axis=dim), self.jnp.argmax(x, axis=dim)
-
-    def ne(self, a: Any, b: Any) -> Any:
-        return self.jnp.not_equal(a, b)
-
-    def item(self, x: Any) -> float | int | bool:
-        return x.item()
 
     def randint(self, low: int, high: int, shape: Shape, seed: int) -> Any:
         return self.jax.random.randint(self.jax.random.key(seed), tuple(shape), low, high, dtype=self.jnp.int64)
