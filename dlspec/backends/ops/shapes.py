@@ -77,36 +77,8 @@ class ReferenceShapes:
         return ref.cos(x)
 
 
-class NumpyShapes:
-    """NumPy (and CuPy, through ``self.xp``)."""
-
-    behaviours: ClassVar[dict[str, str]] = {
-        # np.squeeze(x, axis=d) raises ValueError when x.shape[d] != 1.
-        "squeeze_non_singleton": "error",
-        # x[::-1] is a view with a negative stride.
-        "negative_slice_step": "supported",
-        "index_out_of_bounds": "error",
-        # np.tile pads reps with leading 1s when it has fewer entries than x.ndim.
-        "repeat_fewer_sizes": "prepend_ones",
-        "repeat_interleave_negative_counts": "error",
-        # np.triu/np.tril broadcast a 1-D input to a square matrix whose rows are the vector.
-        "triangle_1d": "rows",
-        # np.zeros(shape) and np.array([1, 2.5]) are float64.
-        "default_float_dtype": "float64",
-        "reshape_fortran_order": "supported",
-        # take_along_axis indexes like Python: -1 is the last element ...
-        "gather_negative_index": "wrap",
-        "gather_out_of_bounds": "error",
-        # ... and broadcasts the index against the input outside the axis.
-        "gather_index_shape": "broadcast",
-        # np.power(int array, int array with a negative entry) raises ValueError.
-        "int_power_negative_tensor": "error",
-    }
-
-    def index(self, x: Any, key: tuple[IndexItem, ...]) -> Any:
-        # An index of ints only returns a scalar copy in NumPy; a trailing ... makes it a
-        # 0-d view, NumPy's spelling of the same basic index (as memory's getitem does).
-        return x[key if any(item is Ellipsis for item in key) else (*key, Ellipsis)]
+class XpShapes:
+    """Libraries with NumPy's API under ``self.xp``: NumPy, CuPy and ``jax.numpy``."""
 
     def cat(self, xs: Sequence[Any], dim: int) -> Any:
         return self.xp.concatenate(list(xs), axis=dim)
@@ -140,6 +112,38 @@ class NumpyShapes:
 
     def cos(self, x: Any) -> Any:
         return self.xp.cos(x)
+
+
+class NumpyShapes(XpShapes):
+    """NumPy (and CuPy, through ``self.xp``)."""
+
+    behaviours: ClassVar[dict[str, str]] = {
+        # np.squeeze(x, axis=d) raises ValueError when x.shape[d] != 1.
+        "squeeze_non_singleton": "error",
+        # x[::-1] is a view with a negative stride.
+        "negative_slice_step": "supported",
+        "index_out_of_bounds": "error",
+        # np.tile pads reps with leading 1s when it has fewer entries than x.ndim.
+        "repeat_fewer_sizes": "prepend_ones",
+        "repeat_interleave_negative_counts": "error",
+        # np.triu/np.tril broadcast a 1-D input to a square matrix whose rows are the vector.
+        "triangle_1d": "rows",
+        # np.zeros(shape) and np.array([1, 2.5]) are float64.
+        "default_float_dtype": "float64",
+        "reshape_fortran_order": "supported",
+        # take_along_axis indexes like Python: -1 is the last element ...
+        "gather_negative_index": "wrap",
+        "gather_out_of_bounds": "error",
+        # ... and broadcasts the index against the input outside the axis.
+        "gather_index_shape": "broadcast",
+        # np.power(int array, int array with a negative entry) raises ValueError.
+        "int_power_negative_tensor": "error",
+    }
+
+    def index(self, x: Any, key: tuple[IndexItem, ...]) -> Any:
+        # An index of ints only returns a scalar copy in NumPy; a trailing ... makes it a
+        # 0-d view, NumPy's spelling of the same basic index (as memory's getitem does).
+        return x[key if any(item is Ellipsis for item in key) else (*key, Ellipsis)]
 
 
 class TorchShapes:
@@ -202,7 +206,7 @@ class TorchShapes:
         return self.torch.cos(x)
 
 
-class JaxShapes:
+class JaxShapes(XpShapes):
     """JAX: every result is a new immutable array."""
 
     behaviours: ClassVar[dict[str, str]] = {
@@ -232,36 +236,3 @@ class JaxShapes:
 
     def index(self, x: Any, key: tuple[IndexItem, ...]) -> Any:
         return x[key]
-
-    def cat(self, xs: Sequence[Any], dim: int) -> Any:
-        return self.jnp.concatenate(list(xs), axis=dim)
-
-    def stack(self, xs: Sequence[Any], dim: int) -> Any:
-        return self.jnp.stack(list(xs), axis=dim)
-
-    def repeat_interleave(self, x: Any, repeats: int | Any, dim: int | None = None) -> Any:
-        return self.jnp.repeat(x, repeats, axis=dim)
-
-    def triu(self, x: Any, k: int = 0) -> Any:
-        return self.jnp.triu(x, k)
-
-    def tril(self, x: Any, k: int = 0) -> Any:
-        return self.jnp.tril(x, k)
-
-    def reshape_fortran(self, x: Any, shape: Shape) -> Any:
-        return self.jnp.reshape(x, tuple(shape), order="F")
-
-    def from_list(self, values: object) -> Any:
-        return self.jnp.array(values)
-
-    def zeros(self, shape: Shape, dtype: str | None = None) -> Any:
-        return self.jnp.zeros(tuple(shape), dtype=self.dtype(dtype) if dtype else None)
-
-    def power(self, x: Any, exponent: int | Any) -> Any:
-        return self.jnp.power(x, exponent)
-
-    def sin(self, x: Any) -> Any:
-        return self.jnp.sin(x)
-
-    def cos(self, x: Any) -> Any:
-        return self.jnp.cos(x)
