@@ -10,18 +10,31 @@ decorated with :func:`composed` and reported as such.  Nothing falls back to the
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from dlspec.spec import SPEC_OPS, Array, OpNotImplemented, Shape, composed, spec_op
+from dlspec.spec.attention import AttentionOps
+from dlspec.spec.autograd import AutogradOps
 from dlspec.spec.broadcasting import BroadcastingOps
+from dlspec.spec.decoding import DecodingOps
 from dlspec.spec.dtypes import DtypeOps
 from dlspec.spec.einsum import EinsumOps
 from dlspec.spec.elementwise import ElementwiseOps
+from dlspec.spec.kvcache import KVCacheOps
+from dlspec.spec.layers import LayerOps
+from dlspec.spec.losses import LossOps
 from dlspec.spec.matmul import MatmulOps
 from dlspec.spec.memory import MemoryOps
+from dlspec.spec.modules import ModuleOps
+from dlspec.spec.normalization import NormalizationOps
+from dlspec.spec.optimizers import OptimizerOps
+from dlspec.spec.parallel import ParallelOps
+from dlspec.spec.quantization import QuantizationOps
+from dlspec.spec.sequences import SequenceOps
 from dlspec.spec.shapes import ShapeOps
 
 __all__ = ["DTYPES", "SPEC_OPS", "Array", "Backend", "Capabilities", "OpNotImplemented", "Shape", "composed", "spec_op"]
@@ -43,7 +56,14 @@ class Capabilities:
     views: bool = True
     strides: bool = True
     inplace: bool = True
+    #: ``vjp`` works: gradients of spec operations (functional, as in JAX, or by a tape, as in torch).
     autograd: bool = False
+    #: torch-like tensors with ``.grad``, ``.is_leaf``, ``backward()``: the graph rules (A, C).
+    graph: bool = False
+    #: torch-like modules with parameters, buffers, ``state_dict`` and ``train()``/``eval()`` (MD, TR).
+    modules: bool = False
+    #: several processes with collectives (all-reduce, all-gather) can be started (P, DA).
+    distributed: bool = False
     dtypes: frozenset[str] = frozenset(DTYPES)
     devices: tuple[str, ...] = ("cpu",)
     reasons: dict[str, str] = field(default_factory=dict)
@@ -53,7 +73,9 @@ class Capabilities:
         return self.reasons.get(capability, f"the backend declares no {capability!r} capability")
 
 
-class Backend(MemoryOps, ShapeOps, BroadcastingOps, MatmulOps, EinsumOps, ElementwiseOps, DtypeOps, abc.ABC):
+class Backend(MemoryOps, ShapeOps, BroadcastingOps, MatmulOps, EinsumOps, ElementwiseOps, DtypeOps,
+              AutogradOps, LayerOps, NormalizationOps, LossOps, OptimizerOps, ModuleOps,
+              AttentionOps, KVCacheOps, DecodingOps, SequenceOps, QuantizationOps, ParallelOps, abc.ABC):
     """Base class of every adapter.  Subclasses set ``name`` and ``capabilities``, implement
     the abstract conversions and override the spec operations they support (the stubs come
     from one mixin per area in :mod:`dlspec.spec`)."""
@@ -132,6 +154,12 @@ class Backend(MemoryOps, ShapeOps, BroadcastingOps, MatmulOps, EinsumOps, Elemen
     def strides(self, x: Array) -> tuple[int, ...] | None:
         """Strides of ``x`` in elements, or ``None`` when the library does not expose them."""
         return None
+
+    def vjp(self, fn: Callable[..., Array], primals: Sequence[Array], cotangent: Array) -> list[Array]:
+        """The vector-Jacobian product of ``fn`` at ``primals``: for ``out = fn(*primals)``, the
+        gradients of ``sum(cotangent * out)`` with respect to each primal (zeros where ``out``
+        does not depend on it).  Backends declaring ``autograd`` override this."""
+        raise OpNotImplemented(f"backend {self.name!r} has no autograd: {self.capabilities.reason('autograd')}")
 
     def synchronize(self) -> None:
         """Block until all queued work on the device is done (no-op on the CPU)."""

@@ -52,10 +52,10 @@ def assert_conforms(
         raise ConformanceError(f"{where}: dtype {got_dtype}, expected {want_dtype}\n{repro}")
     values = backend.to_numpy(actual)
     tol = tolerance.exact() if exact else tolerance.for_dtype(want_dtype, terms=terms, scale=scale)
-    _check_values(values, expected, tol, want_dtype, lowp_expected, where, repro)
+    check_values(values, expected, tol, want_dtype, lowp_expected, where, repro)
 
 
-def _check_values(
+def check_values(
     values: np.ndarray,
     expected: np.ndarray,
     tol: tolerance.Tolerance,

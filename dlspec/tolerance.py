@@ -63,3 +63,19 @@ def for_dtype(dtype: str, *, terms: int = 0, scale: np.ndarray | float = 0.0) ->
     atol = terms * e * np.asarray(scale, dtype=np.float64) + smallest_normal(base)
     rule = f"{ULPS} ulp·|expected|" + (f" + {terms}·eps·Σ|term|" if terms else "") + f" + tiny ({base}, eps={e:.3g})"
     return Tolerance(ULPS * e, atol, rule)
+
+
+#: Relative step of the central finite differences that gradients are checked against.
+FD_STEP = float(np.finfo(np.float64).eps) ** (1 / 3)
+
+
+def finite_difference(scale: np.ndarray | float) -> Tolerance:
+    """The bound for a float64 gradient compared with central finite differences of the
+    reference: ``sqrt(eps) * (|expected| + scale)``, ``scale`` being ``Σ|cotangent·output|``.
+
+    A central difference with step ``h = eps^(1/3)·max(1, |x|)`` is off by about
+    ``eps^(2/3)·scale`` (truncation ``h²·|f'''|/6`` plus rounding ``eps·|f|/h``); the bound
+    allows ``sqrt(eps)``, two hundred times that, and still catches any wrong derivative."""
+    e = eps("float64")
+    return Tolerance(float(np.sqrt(e)), float(np.sqrt(e)) * np.asarray(scale, dtype=np.float64) + smallest_normal("float64"),
+                     f"finite differences: sqrt(eps)·(|expected| + Σ|cotangent·output|) (float64, step eps^(1/3)={FD_STEP:.2g})")

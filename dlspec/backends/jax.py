@@ -7,18 +7,32 @@ from typing import Any
 import numpy as np
 
 from dlspec.api import DTYPES, Backend, Capabilities
+from dlspec.backends.ops.attention import JaxAttention
+from dlspec.backends.ops.autograd import JaxAutograd
 from dlspec.backends.ops.broadcasting import JaxBroadcasting
+from dlspec.backends.ops.decoding import JaxDecoding
 from dlspec.backends.ops.dtypes import JaxDtypes
 from dlspec.backends.ops.einsum import JaxEinsum
 from dlspec.backends.ops.elementwise import JaxElementwise
+from dlspec.backends.ops.kvcache import JaxKVCache
+from dlspec.backends.ops.layers import JaxLayers
+from dlspec.backends.ops.losses import JaxLosses
 from dlspec.backends.ops.matmul import JaxMatmul
 from dlspec.backends.ops.memory import JaxMemory
+from dlspec.backends.ops.modules import JaxModules
+from dlspec.backends.ops.normalization import JaxNormalization
+from dlspec.backends.ops.optimizers import JaxOptimizers
+from dlspec.backends.ops.parallel import JaxParallel
+from dlspec.backends.ops.quantization import JaxQuantization
+from dlspec.backends.ops.sequences import JaxSequences
 from dlspec.backends.ops.shapes import JaxShapes
 
 _IMMUTABLE = "jax arrays are immutable values: there are no views, strides or in-place writes"
 
 
-class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, JaxElementwise, JaxDtypes, Backend):
+class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, JaxElementwise, JaxDtypes,
+        JaxAutograd, JaxLayers, JaxNormalization, JaxLosses, JaxOptimizers, JaxModules,
+        JaxAttention, JaxKVCache, JaxDecoding, JaxSequences, JaxQuantization, JaxParallel, Backend):
     """Thin adapter over ``jax.numpy`` with 64-bit types enabled (``jax_enable_x64``)."""
 
     name = "jax"
@@ -29,7 +43,10 @@ class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, Ja
         autograd=True,
         dtypes=frozenset(DTYPES),
         devices=("cpu", "cuda"),
-        reasons={"views": _IMMUTABLE, "strides": _IMMUTABLE, "inplace": _IMMUTABLE},
+        reasons={"views": _IMMUTABLE, "strides": _IMMUTABLE, "inplace": _IMMUTABLE,
+                 "graph": "jax differentiates functions (jax.vjp, jax.grad); it has no tensors with .grad, leaves or backward()",
+                 "modules": "jax has no module system of its own (flax and equinox are separate libraries)",
+                 "distributed": "the adapter does not start jax's multi-process runtime"},
     )
     error_types = (ValueError, TypeError, IndexError)
 
@@ -75,6 +92,10 @@ class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, Ja
 
     def shape(self, x: Any) -> tuple[int, ...]:
         return tuple(x.shape)
+
+    def vjp(self, fn: Any, primals: Any, cotangent: Any) -> list[Any]:
+        _, pullback = self.jax.vjp(fn, *primals)
+        return list(pullback(cotangent))
 
     def synchronize(self) -> None:
         (self.jnp.zeros(()) + 0).block_until_ready()

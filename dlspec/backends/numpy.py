@@ -8,23 +8,39 @@ from typing import Any
 import numpy as np
 
 from dlspec.api import DTYPES, Backend, Capabilities
+from dlspec.backends.ops.attention import NumpyAttention
+from dlspec.backends.ops.autograd import NumpyAutograd
 from dlspec.backends.ops.broadcasting import NumpyBroadcasting
+from dlspec.backends.ops.decoding import NumpyDecoding
 from dlspec.backends.ops.dtypes import NumpyDtypes
 from dlspec.backends.ops.einsum import NumpyEinsum
 from dlspec.backends.ops.elementwise import NumpyElementwise
+from dlspec.backends.ops.kvcache import NumpyKVCache
+from dlspec.backends.ops.layers import NumpyLayers
+from dlspec.backends.ops.losses import NumpyLosses
 from dlspec.backends.ops.matmul import NumpyMatmul
 from dlspec.backends.ops.memory import NumpyMemory
+from dlspec.backends.ops.modules import NumpyModules
+from dlspec.backends.ops.normalization import NumpyNormalization
+from dlspec.backends.ops.optimizers import NumpyOptimizers
+from dlspec.backends.ops.parallel import NumpyParallel
+from dlspec.backends.ops.quantization import NumpyQuantization
+from dlspec.backends.ops.sequences import NumpySequences
 from dlspec.backends.ops.shapes import NumpyShapes
 
 
-class NumpyBackend(NumpyMemory, NumpyShapes, NumpyBroadcasting, NumpyMatmul, NumpyEinsum, NumpyElementwise, NumpyDtypes, Backend):
+class NumpyBackend(NumpyMemory, NumpyShapes, NumpyBroadcasting, NumpyMatmul, NumpyEinsum, NumpyElementwise, NumpyDtypes,
+        NumpyAutograd, NumpyLayers, NumpyNormalization, NumpyLosses, NumpyOptimizers, NumpyModules,
+        NumpyAttention, NumpyKVCache, NumpyDecoding, NumpySequences, NumpyQuantization, NumpyParallel, Backend):
     """Thin adapter over an array module with NumPy's API (``xp``)."""
 
     name = "numpy"
     capabilities = Capabilities(
         autograd=False,
         dtypes=frozenset(DTYPES) - {"bfloat16"},
-        reasons={"autograd": "numpy has no automatic differentiation", "bfloat16": "numpy has no bfloat16 dtype"},
+        reasons={"autograd": "numpy has no automatic differentiation", "bfloat16": "numpy has no bfloat16 dtype",
+                 "graph": "numpy has no automatic differentiation", "modules": "numpy has no module system",
+                 "distributed": "numpy has no collectives"},
     )
     error_types = (ValueError, TypeError, IndexError)
     xp: ModuleType = np

@@ -7,20 +7,35 @@ from typing import Any
 import numpy as np
 
 from dlspec.api import DTYPES, Backend, Capabilities
+from dlspec.backends.ops.attention import TorchAttention
+from dlspec.backends.ops.autograd import TorchAutograd
 from dlspec.backends.ops.broadcasting import TorchBroadcasting
+from dlspec.backends.ops.decoding import TorchDecoding
 from dlspec.backends.ops.dtypes import TorchDtypes
 from dlspec.backends.ops.einsum import TorchEinsum
 from dlspec.backends.ops.elementwise import TorchElementwise
+from dlspec.backends.ops.kvcache import TorchKVCache
+from dlspec.backends.ops.layers import TorchLayers
+from dlspec.backends.ops.losses import TorchLosses
 from dlspec.backends.ops.matmul import TorchMatmul
 from dlspec.backends.ops.memory import TorchMemory
+from dlspec.backends.ops.modules import TorchModules
+from dlspec.backends.ops.normalization import TorchNormalization
+from dlspec.backends.ops.optimizers import TorchOptimizers
+from dlspec.backends.ops.parallel import TorchParallel
+from dlspec.backends.ops.quantization import TorchQuantization
+from dlspec.backends.ops.sequences import TorchSequences
 from dlspec.backends.ops.shapes import TorchShapes
 
 
-class TorchBackend(TorchMemory, TorchShapes, TorchBroadcasting, TorchMatmul, TorchEinsum, TorchElementwise, TorchDtypes, Backend):
+class TorchBackend(TorchMemory, TorchShapes, TorchBroadcasting, TorchMatmul, TorchEinsum, TorchElementwise, TorchDtypes,
+        TorchAutograd, TorchLayers, TorchNormalization, TorchLosses, TorchOptimizers, TorchModules,
+        TorchAttention, TorchKVCache, TorchDecoding, TorchSequences, TorchQuantization, TorchParallel, Backend):
     """Thin adapter over ``torch``; aliasing means sharing one untyped storage (T09)."""
 
     name = "torch"
-    capabilities = Capabilities(autograd=True, dtypes=frozenset(DTYPES), devices=("cpu", "cuda"))
+    capabilities = Capabilities(autograd=True, graph=True, modules=True, distributed=True, dtypes=frozenset(DTYPES),
+                                devices=("cpu", "cuda"))
     error_types = (RuntimeError, ValueError, TypeError, IndexError)
 
     def __init__(self, device: str = "cpu") -> None:
@@ -66,6 +81,11 @@ class TorchBackend(TorchMemory, TorchShapes, TorchBroadcasting, TorchMatmul, Tor
 
     def strides(self, x: Any) -> tuple[int, ...]:
         return tuple(x.stride())
+
+    def vjp(self, fn: Any, primals: Any, cotangent: Any) -> list[Any]:
+        inputs = [p.detach().clone().requires_grad_(True) for p in primals]
+        grads = self.torch.autograd.grad(fn(*inputs), inputs, cotangent, allow_unused=True)
+        return [self.torch.zeros_like(p) if g is None else g for g, p in zip(grads, inputs)]
 
     def synchronize(self) -> None:
         if self.device == "cuda":
