@@ -13,7 +13,7 @@ import numpy as np
 
 from dlspec import tolerance
 from dlspec.api import Backend
-from dlspec.testing import reproduction
+from dlspec.testing import record, reproduction
 
 
 class ConformanceError(AssertionError):
@@ -78,7 +78,8 @@ def check_values(
     nan_mismatch = _isnan(got) != _isnan(want)
     inf_mismatch = np.isinf(want) & (got != want)
     with np.errstate(invalid="ignore", over="ignore"):
-        err = np.where(_isnan(want) | np.isinf(want), 0.0, np.abs(got - want))
+        # A NaN where the reference has a number is an infinite error, not an unordered one.
+        err = np.where(_isnan(want) | np.isinf(want), 0.0, np.where(_isnan(got), np.inf, np.abs(got - want)))
     bound = tol.bound(np.where(np.isfinite(want), want, 0.0)) * np.ones_like(err)
     rule = tol.rule
     if dtype in tolerance.LOW_PRECISION and lowp_expected is not None:
@@ -86,13 +87,19 @@ def check_values(
         bound = np.maximum(bound, tolerance.LOWP_FACTOR * ref_err)
         rule += f", or {tolerance.LOWP_FACTOR:g}× the {dtype} reference's max error {ref_err:.3g}"
     failing = nan_mismatch | inf_mismatch | (err > bound)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(err > 0, err / bound, 0.0)
+    record("dlspec_error", {"op": where, "max_abs_err": float(np.max(err, initial=0.0)),
+                            "error_over_tolerance": float(np.max(ratio, initial=0.0)), "rule": rule})
     if np.any(failing):
         worst = np.unravel_index(int(np.argmax(np.where(failing, err - bound, -np.inf))), err.shape) if err.ndim else ()
         rel = err / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+        nans = int(np.sum(nan_mismatch & _isnan(got)))
         raise ConformanceError(
-            f"{where}: {int(np.sum(failing))} of {err.size} elements out of tolerance; "
-            f"max abs err {np.max(err):.3g}, max rel err {np.max(rel):.3g}; worst at index {tuple(int(i) for i in worst)}: "
-            f"got {got[worst]!r}, expected {want[worst]!r}, allowed {bound[worst]:.3g}; tolerance: {rule}\n{repro}"
+            f"{where}: {int(np.sum(failing))} of {err.size} elements out of tolerance"
+            + (f" ({nans} NaN where the reference has a number)" if nans else "") + "; "
+            f"max abs err {np.max(err):.3g}, max rel err {np.nanmax(rel):.3g}; worst at index {tuple(int(i) for i in worst)}: "
+            f"got {got[worst].item()!r}, expected {want[worst].item()!r}, allowed {bound[worst]:.3g}; tolerance: {rule}\n{repro}"
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, Phase, settings
 from dlspec import testing
 from dlspec.api import Backend
 from dlspec.registry import BackendError, known_names, resolve
+from dlspec.report import ConformanceReport, backend_of, outcome
 
 settings.register_profile(
     "ci", parent=settings.get_profile("ci"), max_examples=25, deadline=None, derandomize=True,
@@ -44,10 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--device", default=os.environ.get("DLSPEC_DEVICE", "cpu"), choices=("cpu", "cuda"),
                     help="device for the backend's arrays (default: cpu)")
+    group.addoption("--spec-report", default=None, metavar="DIR",
+                    help="write the conformance report (conformance.json, .md, .html) into DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spec(*ids): catalogue IDs (../shared/catalogue.md) a test covers")
+    config.addinivalue_line("markers", f"{testing.UNGUARDED}: run spec operations without input snapshots (perf/)")
     if os.environ.get("CI") is None and config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("dev")
     names = [n for n in config.getoption("backend").split(",") if n.strip()]
@@ -59,9 +64,12 @@ def pytest_configure(config: pytest.Config) -> None:
             backend = resolve(name, config.getoption("device"))
         except BackendError as exc:
             raise pytest.UsageError(str(exc)) from None
+        backend.selector = name.strip()  # what --backend must say to select it again
         backends[name if backend.name in backends else backend.name] = backend
     config.stash[_BACKENDS] = backends
-    config.pluginmanager.register(_Tally(), "dlspec-tally")
+    config.pluginmanager.register(_Tally(backends), "dlspec-tally")
+    if (out := config.getoption("spec_report")) is not None:
+        config.pluginmanager.register(ConformanceReport(config, Path(out)), "dlspec-report")
 
 
 def backends_of(config: pytest.Config) -> dict[str, Backend]:
@@ -119,16 +127,16 @@ class _Tally:
     """Counts outcomes per backend, with skips split into not implemented / not applicable,
     and how each backend provides every operation the tests reached."""
 
-    def __init__(self) -> None:
+    def __init__(self, backends: dict[str, Backend]) -> None:
+        self.backends = backends
         self.outcomes: dict[str, Counter] = defaultdict(Counter)
         self.ops: dict[str, dict[str, str]] = defaultdict(dict)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call" and report.outcome == "passed":
             return
-        props = dict(report.user_properties)
-        name = props.get("dlspec_backend", "(no backend)")
-        self.outcomes[name][_outcome(report)] += 1
+        name = backend_of(report, list(self.backends)) or "(no backend)"
+        self.outcomes[name][outcome(report)] += 1
         for key, value in report.user_properties:
             if key == "dlspec_op":
                 self.ops[value[0]][value[1]] = value[2]
@@ -148,16 +156,3 @@ class _Tally:
                 kinds[kind].append(op)
             parts = [f"{kind} {len(v)} ({', '.join(v)})" for kind, v in sorted(kinds.items())]
             tr.write_line(f"{name} operations: " + "; ".join(parts))
-
-
-def _outcome(report: pytest.TestReport) -> str:
-    if report.passed:
-        return "passed"
-    if report.failed:
-        return "failed"
-    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    if testing.NOT_IMPLEMENTED in reason:
-        return "not implemented"
-    if testing.NOT_APPLICABLE in reason:
-        return "not applicable"
-    return "skipped"

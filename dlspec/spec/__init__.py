@@ -17,17 +17,22 @@ Shape = Sequence[int]
 
 #: Every spec operation's name, mapped to the catalogue IDs it covers.
 SPEC_OPS: dict[str, str] = {}
+#: The spec operations that write into one of their arguments by design.
+SPEC_INPLACE: set[str] = set()
 
 
 class OpNotImplemented(NotImplementedError):
     """Raised by the base class for a spec operation the backend does not provide."""
 
 
-def spec_op(ids: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a base-class method as a spec operation covering catalogue ``ids``."""
+def spec_op(ids: str, *, inplace: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a base-class method as a spec operation covering catalogue ``ids``;
+    ``inplace`` declares that it writes into an argument (every other op must not)."""
 
     def register(method: Callable[..., Any]) -> Callable[..., Any]:
         SPEC_OPS[method.__name__] = ids
+        if inplace:
+            SPEC_INPLACE.add(method.__name__)
 
         @functools.wraps(method)
         def stub(self: Any, *args: Any, **kwargs: Any) -> Any:

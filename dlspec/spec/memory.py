@@ -46,7 +46,7 @@ class MemoryOps:
     def getitem(self, x: Array, index: tuple[int | slice, ...]) -> Array:
         """Basic indexing with ints and positive-step slices (a view)."""
 
-    @spec_op("T08 T18 T20")
+    @spec_op("T08 T18 T20", inplace=True)
     def setitem(self, x: Array, index: tuple[int | slice, ...], value: float) -> None:
         """Write ``value`` into ``x[index]`` in place."""
 
