@@ -1,0 +1,166 @@
+"""The catalogue of the notes' claims (``docs/catalogue.md``, a copy of the project's
+``shared/catalogue.md``): its rows, which of them the suite cites, and the two generated
+docs pages that index it — the notes section by section (``docs/notes.md``) and the errata
+(``docs/errata.md``).  ``python -m dlspec.catalogue`` labels the errata sections of the pages and rewrites both."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+CATALOGUE = DOCS / "catalogue.md"
+#: Pages generated from the catalogue; they cite every ID, so they never count as coverage.
+GENERATED = ("catalogue.md", "notes.md", "errata.md")
+SEEDS = {
+    "000": "零碎 python in DL 函数知识 — odds and ends of PyTorch and transformers for deep learning",
+    "001": "pytorch — tensors, autograd, modules, optimizers",
+    "002": "DL_Base_Notes — lecture notes: normalisation, attention, Transformer, BERT, training",
+    "003": "科研工具tips — research tools: PyTorch, NumPy, Transformers generate()",
+    "004": "untitled bullets — broadcasting, distributed training, torch.optim, padding",
+}
+_ID = re.compile(r"^[A-Z]{1,2}\d{2}$")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One catalogue row: a claim of the notes and what torch 2.13 really does."""
+
+    id: str
+    seed: str
+    section: str
+    claim: str
+    observed: str
+    verdict: str
+
+    @property
+    def area(self) -> str:
+        return self.id.rstrip("0123456789")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+
+def rows() -> list[Row]:
+    """Every row of the full catalogue, in order."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    full = text[text.index("## Full catalogue"):]
+    found = []
+    for line in full.splitlines():
+        cells = _cells(line) if line.startswith("|") else []
+        if len(cells) >= 5 and _ID.match(cells[0]):
+            seed, _, section = cells[1].partition(" / ")
+            found.append(Row(cells[0], seed.strip("` "), section, cells[2], cells[3], cells[4].strip("*")))
+    return found
+
+
+def checkable() -> list[Row]:
+    """The rows something can be run for: all but the untestable U area."""
+    return [r for r in rows() if r.area != "U"]
+
+
+def errata() -> list[Row]:
+    """The claims the catalogue finds wrong or imprecise."""
+    return [r for r in rows() if r.verdict in ("wrong", "imprecise")]
+
+
+def cited_in(paths: list[Path]) -> dict[str, set[Path]]:
+    """Each catalogue ID mentioned in the files ``paths``, with the files that mention it."""
+    cited: dict[str, set[Path]] = defaultdict(set)
+    for path in paths:
+        for match in re.finditer(r"\b([A-Z]{1,2}\d{2})\b", path.read_text(encoding="utf-8")):
+            cited[match.group(1)].add(path)
+    return cited
+
+
+def pages() -> list[Path]:
+    """The docs pages written by hand (the generated ones excluded)."""
+    return sorted(p for p in DOCS.glob("*.md") if p.name not in GENERATED and p.name != "index.md")
+
+
+def label(row_id: str) -> str:
+    """The MyST target ``(errata-t12)=`` placed above an errata section, for links to it."""
+    return f"errata-{row_id.lower()}"
+
+
+def errata_section(page: Path, row_id: str) -> str | None:
+    """The text of ``page``'s "Where the notes are wrong" subsection for ``row_id`` (a heading
+    ``### ID (verdict): ...`` under the target ``(errata-id)=``), up to the next heading, or None."""
+    text = page.read_text(encoding="utf-8")
+    match = re.search(rf"^\({label(row_id)}\)=\n+### {row_id} \(.*?$(.*?)(?=^#{{1,3}} |\Z)", text, flags=re.M | re.S)
+    return match.group(1) if match else None
+
+
+def add_labels(page: Path) -> None:
+    """Put the target ``(errata-id)=`` above every ``### ID (wrong|imprecise...)`` heading of
+    ``page`` that lacks one."""
+    text = page.read_text(encoding="utf-8")
+    fixed = re.sub(r"(?<!\)=\n\n)^### ([A-Z]{1,2}\d{2}) \(", lambda m: f"({label(m.group(1))})=\n\n{m.group(0)}",
+                   text, flags=re.M)
+    if fixed != text:
+        page.write_text(fixed, encoding="utf-8")
+
+
+def _cell(text: str, limit: int = 260) -> str:
+    text = text.replace("\n", " ").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def errata_page() -> str:
+    """``docs/errata.md``: every wrong or imprecise claim, what is true instead, and a link to
+    the section whose runnable example shows it."""
+    lines = ["# Errata: where the notes are wrong or imprecise", "",
+             "The study notes make the claims below; the catalogue (`catalogue.md`) checked each one against",
+             "torch 2.13, and each is wrong or imprecise. The true behaviour wins. Every entry links to the",
+             "section of an area page whose runnable example (a test of every backend, like every block of these",
+             "docs) shows what really happens. Generated by `python -m dlspec.catalogue` from the catalogue.", ""]
+    wrong = errata()
+    lines += [f"{len(wrong)} claims: {sum(r.verdict == 'wrong' for r in wrong)} wrong, "
+              f"{sum(r.verdict == 'imprecise' for r in wrong)} imprecise.", "",
+              "| ID | verdict | notes (`seed` / section) | the notes claim | what is true | example |",
+              "|---|---|---|---|---|---|"]
+    for r in wrong:
+        page = next((p for p in pages() if errata_section(p, r.id) is not None), None)
+        link = f"{{ref}}`{page.stem} <{label(r.id)}>`" if page else "—"
+        lines.append(f"| {r.id} | {r.verdict} | `{r.seed}` / {_cell(r.section, 80)} | {_cell(r.claim)} | "
+                     f"{_cell(r.observed)} | {link} |")
+    return "\n".join(lines) + "\n"
+
+
+def notes_page() -> str:
+    """``docs/notes.md``: the notes section by section, with the catalogue rows drawn from each
+    and the pages that cover them."""
+    cited = cited_in(pages())
+    lines = ["# The notes, section by section", "",
+             "Each section of the five study notes (`shared/seeds/`), the catalogue rows taken from it and the",
+             "pages that explain and test them. U rows are conceptual claims nothing can run.",
+             "Generated by `python -m dlspec.catalogue` from the catalogue.", ""]
+    by_seed: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows():
+        by_seed[r.seed][r.section].append(r)
+    for seed in sorted(by_seed):
+        lines += [f"## `{seed}`: {SEEDS.get(seed, '')}", "", "| section | rows | pages |", "|---|---|---|"]
+        for section, section_rows in by_seed[seed].items():
+            names = sorted({p.stem for r in section_rows for p in cited.get(r.id, ())})
+            links = ", ".join(f"[{n}]({n}.md)" for n in names) or "—"
+            lines.append(f"| {_cell(section, 120)} | {', '.join(r.id for r in section_rows)} | {links} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    for page in pages():
+        add_labels(page)
+    (DOCS / "errata.md").write_text(errata_page(), encoding="utf-8")
+    (DOCS / "notes.md").write_text(notes_page(), encoding="utf-8")
+    print("wrote docs/errata.md and docs/notes.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
