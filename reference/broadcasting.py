@@ -16,11 +16,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from reference import memory
+from reference.guards import typed
 from reference.memory import Shape, Tensor
 
 MINUS_ONE = ("error", "keep")
 
 
+@typed
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     """The shape that ``shapes`` broadcast to: right-aligned, each dimension the one size
     that is not 1 (or 1); raises ``ValueError`` where two sizes differ and neither is 1.
@@ -40,6 +42,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     return tuple(result)
 
 
+@typed
 def source_index(index: Sequence[int], shape: Sequence[int]) -> tuple[int, ...]:
     """The index, into an operand of ``shape``, of the element that output element ``index``
     reads: the output's leading dimensions the operand lacks are dropped (B04), and along
@@ -50,6 +53,7 @@ def source_index(index: Sequence[int], shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(0 if size == 1 else i for i, size in zip(index[lead:], shape))
 
 
+@typed
 def broadcast_to(t: Tensor, shape: Sequence[int], *, minus_one: str = "error") -> Tensor:
     """A view of ``t`` with ``shape``, which must be what ``t.shape`` and ``shape`` broadcast
     to (broadcasting to a shape stretches the input only); each stretched dimension has
@@ -71,6 +75,7 @@ def broadcast_to(t: Tensor, shape: Sequence[int], *, minus_one: str = "error") -
     return memory.expand(t, shape)
 
 
+@typed
 def broadcast_op(op: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor) -> Tensor:
     """The element-wise ``op`` of two operands of broadcastable shapes: output element
     ``idx`` is ``op(a[source_index(idx, a.shape)], b[source_index(idx, b.shape)])`` (B09).

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reference.guards import typed
+
 #: (exponent bits, mantissa bits) of each floating dtype.
 LAYOUT: dict[str, tuple[int, int]] = {
     "float64": (11, 52),
@@ -36,6 +38,7 @@ FORMATS16 = ("float16", "bfloat16")
 ALIASES: dict[str, str] = {"half": "float16", "double": "float64"}
 
 
+@typed
 def eps(dtype: str) -> float:
     """Machine epsilon: the gap between 1.0 and the next representable value, 2**-mantissa."""
     if dtype.startswith("complex"):
@@ -43,22 +46,26 @@ def eps(dtype: str) -> float:
     return 2.0 ** -_layout(dtype)[1]
 
 
+@typed
 def bias(dtype: str) -> int:
     """The exponent bias, 2**(exponent bits - 1) - 1: the field of 1.0 (15 for float16, 127
     for bfloat16 and float32)."""
     return 2 ** (_layout(dtype)[0] - 1) - 1
 
 
+@typed
 def smallest_normal(dtype: str) -> float:
     """The smallest positive normal value, 2**(1 - bias) with bias 2**(exponent bits - 1) - 1."""
     return 2.0 ** (1 - bias(dtype))
 
 
+@typed
 def smallest_subnormal(dtype: str) -> float:
     """The smallest positive value, fraction 1 in field 0: 2**(1 - bias - mantissa bits)."""
     return 2.0 ** (1 - bias(dtype) - _layout(dtype)[1])
 
 
+@typed
 def max_finite(dtype: str) -> float:
     """The largest finite value: all fraction bits set in the largest field,
     (2 - 2**-mantissa) * 2**bias."""
@@ -77,6 +84,7 @@ class FloatInfo:
     one: int  #: the bit pattern of 1.0: the bias in the exponent field, fraction 0
 
 
+@typed
 def finfo(dtype: str) -> FloatInfo:
     """The facts of ``dtype`` from its bit layout (D01, D02): float16 has 16 bits, eps 2**-10,
     max 65504 and 1.0 = 0x3C00; bfloat16 16 bits, eps 2**-7, max ≈ 3.39e38 and 1.0 = 0x3F80."""
@@ -91,6 +99,7 @@ def finfo(dtype: str) -> FloatInfo:
     )
 
 
+@typed
 def canonical_dtype(alias: str) -> str:
     """The format a library-independent alias names: ``half`` is float16 (IEEE half
     precision), ``double`` float64 (D04).  Raises ``ValueError`` for ``"float"``, whose
@@ -106,6 +115,7 @@ def canonical_dtype(alias: str) -> str:
 # -- encoding and decoding 16-bit patterns ----------------------------------------------
 
 
+@typed
 def to_bits16(values: np.ndarray, dtype: str) -> np.ndarray:
     """The ``dtype`` (float16 or bfloat16) bit patterns, as uint16, of the values nearest to
     ``values`` (float32 or float64, taken exactly), rounding ties to the even pattern.
@@ -143,6 +153,7 @@ def to_bits16(values: np.ndarray, dtype: str) -> np.ndarray:
     return ((sign << (exponent_bits + mantissa_bits)) | magnitude).astype(np.uint16)
 
 
+@typed
 def from_bits16(bits: np.ndarray, dtype: str) -> np.ndarray:
     """The float32 values of ``dtype`` (float16 or bfloat16) bit patterns, each exact: the
     field and fraction read back as in the module docstring."""
@@ -161,6 +172,7 @@ def from_bits16(bits: np.ndarray, dtype: str) -> np.ndarray:
     return np.copysign(magnitude, sign).astype(np.float32)
 
 
+@typed
 def cast(values: np.ndarray, dtype: str) -> np.ndarray:
     """float32 or float64 ``values`` rounded to float16 (the :func:`to_bits16` patterns, read
     as float16), or float16 ``values`` widened to float32 or float64 (exactly, by
@@ -174,6 +186,7 @@ def cast(values: np.ndarray, dtype: str) -> np.ndarray:
                     f"not {x.dtype} to {dtype!r}")
 
 
+@typed
 def float16_bits(values: np.ndarray) -> np.ndarray:
     """The raw patterns of float16 ``values`` as uint16: the same bytes, reinterpreted."""
     x = np.asarray(values)
@@ -182,6 +195,7 @@ def float16_bits(values: np.ndarray) -> np.ndarray:
     return x.view(np.uint16)
 
 
+@typed
 def bfloat16_from_float32(values: np.ndarray) -> np.ndarray:
     """Round float32 values to bfloat16 (kept as float32) with round-to-nearest-even; NaN
     stays NaN, overflow gives inf."""
@@ -189,6 +203,7 @@ def bfloat16_from_float32(values: np.ndarray) -> np.ndarray:
     return from_bits16(to_bits16(x, "bfloat16"), "bfloat16")
 
 
+@typed
 def round_to(values: np.ndarray, dtype: str) -> np.ndarray:
     """The float64 values nearest to ``values`` that ``dtype`` can represent (bfloat16 by
     way of float32, as libraries convert to it)."""

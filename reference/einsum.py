@@ -42,6 +42,7 @@ from math import prod
 import numpy as np
 
 from reference import memory
+from reference.guards import typed
 from reference.memory import Shape, Tensor
 from reference.shapes import unfold
 
@@ -58,6 +59,7 @@ Label = str
 # -- the equation ----------------------------------------------------------------------
 
 
+@typed
 def parse(equation: str, ndims: Sequence[int], *, dropped_ellipsis: str = "sum") -> tuple[list[list[Label]], list[Label]]:
     """The labels of each operand's dimensions and of the output's, for operands of
     ``ndims`` dimensions.  Ellipsis dimensions get the labels ``".0"``, ``".1"``, ...,
@@ -123,6 +125,7 @@ def _ellipsis_labels(width: int, count: int) -> list[Label]:
     return [f".{k}" for k in range(width - count, width)]
 
 
+@typed
 def label_sizes(inputs: list[list[Label]], shapes: Sequence[Shape]) -> dict[Label, int]:
     """Each label's size: equal within one operand, equal or 1 across operands (a 1
     broadcasts); raises ``ValueError`` otherwise."""
@@ -148,6 +151,7 @@ def _describe(label: Label) -> str:
 # -- evaluation ------------------------------------------------------------------------
 
 
+@typed
 def einsum(equation: str, *operands: Tensor, dropped_ellipsis: str = "sum") -> Tensor:
     """Evaluate ``equation`` (rules in the module docstring) on ``operands``:
     ``out[output labels] = Σ over the other labels of Π operand[its labels]``, accumulated in
@@ -180,6 +184,7 @@ def _accumulator(dtype: np.dtype) -> np.dtype:
 # -- convolution -----------------------------------------------------------------------
 
 
+@typed
 def output_size(size: int, kernel: int, dilation: int = 1, padding: int = 0, stride: int = 1) -> int:
     """The number of kernel positions along one spatial dimension (S15's L is the product of
     the two): ``(size + 2·padding − dilation·(kernel − 1) − 1) // stride + 1``; raises
@@ -193,6 +198,7 @@ def output_size(size: int, kernel: int, dilation: int = 1, padding: int = 0, str
     return (size + 2 * padding - span) // stride + 1
 
 
+@typed
 def conv2d(x: Tensor, weight: Tensor, stride: int = 1, padding: int = 0, dilation: int = 1) -> Tensor:
     """The cross-correlation of ``x`` ``(N, C, H, W)`` with ``weight`` ``(O, C, kh, kw)``, as
     ``torch.nn.functional.conv2d`` computes it (the kernel is *not* flipped):
@@ -211,6 +217,7 @@ def conv2d(x: Tensor, weight: Tensor, stride: int = 1, padding: int = 0, dilatio
     return memory.from_numpy(out.astype(np.result_type(x.dtype, weight.dtype)))
 
 
+@typed
 def conv2d_by_unfold(x: Tensor, weight: Tensor, stride: int = 1, padding: int = 0, dilation: int = 1) -> Tensor:
     """The same convolution by the notes' route (E09): ``unfold`` turns every patch into a
     column, ``(N, C·kh·kw, L)``; ``einsum("oc,bcn->bon")`` multiplies them by the weight

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from reference.guards import check_choice, check_int, dim_position
+from reference.guards import check_choice, check_int, dim_position, typed
 
 Shape = tuple[int, ...]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -32,6 +32,7 @@ _KIND_NAMES = {"f": "floating", "iuf": "integer and floating", "biuf": "bool, in
 # -- conversions: .long() and embedding indices (O01 O02 O03) ----------------------------
 
 
+@typed
 def long(x: np.ndarray) -> np.ndarray:
     """``x.long()``: the values as int64 (O01), floats truncated toward zero (O02: -1.5 -> -1,
     not floor's -2); bools become 0 and 1.  A NaN, an infinity or a value outside int64 has
@@ -48,6 +49,7 @@ def long(x: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.int64).reshape(x.shape)
 
 
+@typed
 def embedding(weight: np.ndarray, indices: np.ndarray, *, small_ints: str = "error") -> np.ndarray:
     """``nn.Embedding``'s lookup: ``out[i, ...] = weight[indices[i, ...]]``, a row of the
     ``(num_embeddings, dim)`` table per index (O03).  Indices must be integers: floats raise
@@ -74,6 +76,7 @@ def embedding(weight: np.ndarray, indices: np.ndarray, *, small_ints: str = "err
 # -- differences (O04 O05 O06) ---------------------------------------------------------------
 
 
+@typed
 def diff(x: np.ndarray, n: int = 1, dim: int = -1, prepend: np.ndarray | None = None,
          append: np.ndarray | None = None) -> np.ndarray:
     """The ``n``-th forward difference along ``dim``, by default the LAST dimension (O04: not
@@ -94,6 +97,7 @@ def diff(x: np.ndarray, n: int = 1, dim: int = -1, prepend: np.ndarray | None = 
     return np.moveaxis(out, -1, d).astype(values.dtype)
 
 
+@typed
 def diff_magnitude(x: np.ndarray, n: int = 1, dim: int = -1, prepend: np.ndarray | None = None,
                    append: np.ndarray | None = None) -> np.ndarray:
     """``Σ_k C(n, k) |x[..., i+k]|``: the total magnitude of the terms of each ``n``-th
@@ -138,6 +142,7 @@ def _repeat_difference(values: np.ndarray, n: int, combine: Callable[[np.ndarray
 # -- trigonometry (O07 O08) ------------------------------------------------------------------
 
 
+@typed
 def atan(x: np.ndarray) -> np.ndarray:
     """The arctangent of every element, in ``[-π/2, π/2]`` (O07), from Python's ``math.atan``
     (the C library's) on the float64 value: the sign of zero is kept, ``atan(±inf) = ±π/2``.
@@ -147,6 +152,7 @@ def atan(x: np.ndarray) -> np.ndarray:
     return np.array([math.atan(v) for v in x.reshape(-1).tolist()], dtype=np.float64).reshape(x.shape).astype(x.dtype)
 
 
+@typed
 def atan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The angle of the point ``(x, y)``, element by element with broadcasting: ``atan2(input,
     other)`` takes ``y`` FIRST (O08).  It knows the quadrant, and its range is the CLOSED
@@ -161,6 +167,7 @@ def atan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
 # -- clamp (O09 O10 O11) ---------------------------------------------------------------------
 
 
+@typed
 def clamp(x: np.ndarray, min: float | None = None, max: float | None = None, *, no_bounds: str = "error") -> np.ndarray:
     """Every element limited to ``[min, max]`` (O09): first raised to ``min``, then lowered to
     ``max``, so with ``min > max`` every element becomes ``max``; NaN stays NaN.  Either bound
@@ -190,6 +197,7 @@ def clamp(x: np.ndarray, min: float | None = None, max: float | None = None, *, 
 # -- reductions and comparisons (O12 O13 O17 O18) ------------------------------------------
 
 
+@typed
 def max_dim(x: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """``torch.max(x, dim)``: the named pair ``(values, indices)`` of the largest element along
     ``dim`` (which disappears) and its position (O12), as int64.  Ties give the FIRST position;
@@ -211,6 +219,7 @@ def max_dim(x: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
     return values, indices
 
 
+@typed
 def ne(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """``a != b`` element by element, with broadcasting (O13): a bool array, true where the
     values differ.  NaN differs from everything, itself included; ``-0.0`` equals ``0.0``;
@@ -219,6 +228,7 @@ def ne(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     return _broadcast(operator.ne, a, b, np.bool_)
 
 
+@typed
 def item(x: np.ndarray) -> float | int | bool | complex:
     """``x.item()``: the single element of a one-element tensor of any shape, ``(1, 1)``
     included, as a plain Python number (O17): ``float`` for floats, ``int`` for integers,
@@ -237,6 +247,7 @@ def item(x: np.ndarray) -> float | int | bool | complex:
 # -- sampling (O14 O15 O16 O19 O20) ----------------------------------------------------------
 
 
+@typed
 def randint(low: int, high: int, shape: Sequence[int], seed: int, *, empty_range: str = "error") -> np.ndarray:
     """int64 values drawn uniformly from ``[low, high)``: ``high`` is EXCLUSIVE (O19:
     ``randint(2, 8, (3,))`` gives 3 ints in 2..7).  Sizes may be 0-d integer tensors, such as
@@ -255,6 +266,7 @@ def randint(low: int, high: int, shape: Sequence[int], seed: int, *, empty_range
     return np.array([low + min(math.floor(u * span), span - 1) for u in uniform.tolist()], dtype=np.int64).reshape(shape)
 
 
+@typed
 def multinomial(weights: np.ndarray, num_samples: int, replacement: bool = False, seed: int = 0, *,
                 exhausted: str = "zero_weight_last", zero_samples: str = "error") -> np.ndarray:
     """``torch.multinomial(input, num_samples, replacement=False)`` (O15: ``num_samples``):
@@ -316,6 +328,7 @@ def _draw_row(weights: list[float], num_samples: int, replacement: bool, rng: np
 # -- statistics for the sampling tests ------------------------------------------------------
 
 
+@typed
 def chi_square(counts: Sequence[int], weights: Sequence[float]) -> tuple[float, int]:
     """Pearson's goodness-of-fit statistic ``Σ (c_i - N p_i)² / (N p_i)`` of ``counts`` against
     the distribution proportional to ``weights``, over the categories of positive weight, and
@@ -333,6 +346,7 @@ def chi_square(counts: Sequence[int], weights: Sequence[float]) -> tuple[float, 
     return float(np.sum((counts[positive] - expected) ** 2 / expected)), int(positive.sum()) - 1
 
 
+@typed
 def chi_square_quantile(q: float, df: int) -> float:
     """The ``x`` with ``P(X <= x) = q`` for ``X ~ χ²(df)``, by bisection on the regularized lower
     incomplete gamma function ``P(df/2, x/2)`` (its power series, exact to ~1e-15 here).
@@ -366,6 +380,7 @@ def _lower_gamma_regularized(a: float, x: float) -> float:
 # -- broadcasting and guards ---------------------------------------------------------------
 
 
+@typed
 def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> Shape:
     """The shape two operands broadcast to: aligned on the right, each pair of sizes equal or
     one of them 1; missing leading sizes count as 1.  Raises ``ValueError`` otherwise."""

@@ -31,12 +31,14 @@ import numpy as np
 
 from reference import memory
 from reference.broadcasting import broadcast_op, broadcast_shapes, broadcast_to
+from reference.guards import typed
 from reference.memory import Tensor
 
 MIXED_DTYPES = ("error", "promote")
 BMM_RANKS = ("3d", "equal")
 
 
+@typed
 def matmul(a: Tensor, b: Tensor, *, mixed_dtypes: str = "error") -> Tensor:
     """The matrix product under the rules of the module docstring; raises ``ValueError`` for
     a 0-d operand, inner sizes that differ, or batch shapes that do not broadcast."""
@@ -61,6 +63,7 @@ def matmul(a: Tensor, b: Tensor, *, mixed_dtypes: str = "error") -> Tensor:
     return result
 
 
+@typed
 def bmm(a: Tensor, b: Tensor, *, ranks: str = "3d", mixed_dtypes: str = "error") -> Tensor:
     """Batched matrix products ``out[i] = a[i] @ b[i]`` (M07): the batch dimensions must be
     equal (nothing broadcasts) and, with ``ranks="3d"``, the operands 3-D, ``(b, n, k)`` and
@@ -76,6 +79,7 @@ def bmm(a: Tensor, b: Tensor, *, ranks: str = "3d", mixed_dtypes: str = "error")
     return matmul(a, b, mixed_dtypes=mixed_dtypes)
 
 
+@typed
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, *, mixed_dtypes: str = "error") -> Tensor:
     """``x @ weight.T + bias`` (M08, M09): ``x`` is ``(*, in_features)``, ``weight`` is
     ``(out_features, in_features)`` and the result ``(*, out_features)``; ``bias``, when given,

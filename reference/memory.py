@@ -16,6 +16,8 @@ from math import prod
 
 import numpy as np
 
+from reference.guards import typed
+
 Shape = tuple[int, ...]
 
 
@@ -44,6 +46,7 @@ class Tensor:
 # -- metadata rules -------------------------------------------------------------------
 
 
+@typed
 def contiguous_strides(shape: Sequence[int]) -> Shape:
     """Row-major strides: the last dimension has stride 1, each earlier one the product of
     the sizes after it (T01: the last dim is the row length)."""
@@ -55,6 +58,7 @@ def contiguous_strides(shape: Sequence[int]) -> Shape:
     return tuple(reversed(strides))
 
 
+@typed
 def is_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
     """True when the strides are row-major for this shape, ignoring size-1 dimensions
     (their stride is never used); tensors with 0 or 1 elements are contiguous (T07)."""
@@ -72,6 +76,7 @@ def is_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
     return True
 
 
+@typed
 def infer_shape(shape: Sequence[int], numel: int) -> Shape:
     """Resolve at most one ``-1`` in ``shape`` so that it holds ``numel`` elements; raise
     ``ValueError`` when that is impossible (T25, T16)."""
@@ -92,6 +97,7 @@ def infer_shape(shape: Sequence[int], numel: int) -> Shape:
     return shape
 
 
+@typed
 def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequence[int]) -> Shape | None:
     """Strides that read the same elements in the same order with ``new_shape``, or ``None``
     when no such strides exist (T15).
@@ -130,6 +136,7 @@ def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequen
 # -- constructors and read-out --------------------------------------------------------
 
 
+@typed
 def from_numpy(array: np.ndarray) -> Tensor:
     """A new contiguous tensor owning a copy of ``array``'s values."""
     if isinstance(array, np.generic):
@@ -140,6 +147,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(flat, tuple(array.shape), contiguous_strides(array.shape), 0)
 
 
+@typed
 def positions(t: Tensor) -> np.ndarray:
     """Storage index of every element, laid out in ``t.shape``: offset + Σ idx·stride."""
     pos = np.full(t.shape, t.offset, dtype=np.int64)
@@ -150,11 +158,13 @@ def positions(t: Tensor) -> np.ndarray:
     return pos
 
 
+@typed
 def to_numpy(t: Tensor) -> np.ndarray:
     """The tensor's values as a new NumPy array, read element by element from storage."""
     return t.storage[positions(t)]
 
 
+@typed
 def shares_storage(a: Tensor, b: Tensor) -> bool:
     """True when both tensors read the same storage object (a write through one is seen by
     the other): the reference's meaning of *aliasing* (T04, T05)."""
@@ -164,6 +174,7 @@ def shares_storage(a: Tensor, b: Tensor) -> bool:
 # -- operations: views ----------------------------------------------------------------
 
 
+@typed
 def view(t: Tensor, shape: Sequence[int]) -> Tensor:
     """A view with a new shape; raises ``ValueError`` when the strides cannot express it
     (T08, T15, T17).  Never copies."""
@@ -177,6 +188,7 @@ def view(t: Tensor, shape: Sequence[int]) -> Tensor:
     return Tensor(t.storage, new_shape, new_strides, t.offset)
 
 
+@typed
 def reshape(t: Tensor, shape: Sequence[int]) -> Tensor:
     """A view when :func:`view_strides` allows one, otherwise a contiguous copy (T13, T16,
     T25).  Raises only for a shape with the wrong number of elements."""
@@ -186,6 +198,7 @@ def reshape(t: Tensor, shape: Sequence[int]) -> Tensor:
     return view(contiguous(t), new_shape)
 
 
+@typed
 def permute(t: Tensor, dims: Sequence[int]) -> Tensor:
     """A view whose dimension ``i`` is the input's dimension ``dims[i]``: shape and strides
     are reordered, storage untouched (T12)."""
@@ -195,6 +208,7 @@ def permute(t: Tensor, dims: Sequence[int]) -> Tensor:
     return Tensor(t.storage, tuple(t.shape[d] for d in dims), tuple(t.strides[d] for d in dims), t.offset)
 
 
+@typed
 def transpose(t: Tensor, dim0: int, dim1: int) -> Tensor:
     """A view with two dimensions swapped (T10, T11)."""
     dims = list(range(t.ndim))
@@ -203,12 +217,14 @@ def transpose(t: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(t, dims)
 
 
+@typed
 def reverse_dims(t: Tensor) -> Tensor:
     """``x.T``: a view with *all* dimensions reversed, which equals ``transpose(0, 1)`` only
     for 2-D tensors (T24)."""
     return permute(t, range(t.ndim - 1, -1, -1))
 
 
+@typed
 def expand(t: Tensor, shape: Sequence[int]) -> Tensor:
     """A view broadcast to ``shape`` (T18, T19): new dimensions may be added on the left;
     ``-1`` keeps an existing size; a size-1 dimension may grow and then has stride 0; any
@@ -240,6 +256,7 @@ def expand(t: Tensor, shape: Sequence[int]) -> Tensor:
     return Tensor(t.storage, tuple(new_shape), tuple(new_strides), t.offset)
 
 
+@typed
 def unsqueeze(t: Tensor, dim: int) -> Tensor:
     """A view with a new size-1 dimension inserted at ``dim`` (range ``[-ndim-1, ndim]``)."""
     d = _normalize_dim(dim, t.ndim + 1)
@@ -247,6 +264,7 @@ def unsqueeze(t: Tensor, dim: int) -> Tensor:
     return Tensor(t.storage, t.shape[:d] + (1,) + t.shape[d:], t.strides[:d] + (stride,) + t.strides[d:], t.offset)
 
 
+@typed
 def squeeze(t: Tensor, dim: int | None = None) -> Tensor:
     """A view without size-1 dimensions: all of them, or only ``dim`` when it has size 1."""
     if dim is None:
@@ -257,6 +275,7 @@ def squeeze(t: Tensor, dim: int | None = None) -> Tensor:
     return Tensor(t.storage, tuple(t.shape[i] for i in keep), tuple(t.strides[i] for i in keep), t.offset)
 
 
+@typed
 def getitem(t: Tensor, index: tuple[int | slice, ...]) -> Tensor:
     """Basic indexing (integers and slices with positive steps) as a view: an integer drops
     its dimension and moves the offset; a slice ``start:stop:step`` moves the offset by
@@ -285,6 +304,7 @@ def getitem(t: Tensor, index: tuple[int | slice, ...]) -> Tensor:
     return Tensor(t.storage, tuple(shape), tuple(strides), offset)
 
 
+@typed
 def detach(t: Tensor) -> Tensor:
     """The same values over the same storage, cut from any autograd graph (T20)."""
     return Tensor(t.storage, t.shape, t.strides, t.offset)
@@ -293,6 +313,7 @@ def detach(t: Tensor) -> Tensor:
 # -- operations: copies ---------------------------------------------------------------
 
 
+@typed
 def contiguous(t: Tensor) -> Tensor:
     """The tensor itself when it is already contiguous (T06), otherwise a row-major copy
     with new storage (T14)."""
@@ -301,11 +322,13 @@ def contiguous(t: Tensor) -> Tensor:
     return clone(t)
 
 
+@typed
 def clone(t: Tensor) -> Tensor:
     """A row-major copy with its own storage."""
     return from_numpy(to_numpy(t))
 
 
+@typed
 def repeat(t: Tensor, sizes: Sequence[int]) -> Tensor:
     """A new tensor tiling the input ``sizes[i]`` times along dimension ``i``; when ``sizes``
     is longer than ``ndim`` the input first gains leading size-1 dimensions.  Always a copy
@@ -326,6 +349,7 @@ def repeat(t: Tensor, sizes: Sequence[int]) -> Tensor:
 # -- reductions, arithmetic, gather, vmap (T22, T23, T26, T27) ------------------------
 
 
+@typed
 def sum_dim(t: Tensor, dim: int) -> Tensor:
     """Sum along ``dim``, which disappears from the shape (T22): row ``i`` of the result
     accumulates the slices ``x[..., k, ...]`` for every ``k`` in float64."""
@@ -337,6 +361,7 @@ def sum_dim(t: Tensor, dim: int) -> Tensor:
     return from_numpy(acc.astype(_sum_dtype(t.dtype)))
 
 
+@typed
 def elementwise(op: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor) -> Tensor:
     """An element-wise binary operation on equal shapes (T23)."""
     if a.shape != b.shape:
@@ -344,6 +369,7 @@ def elementwise(op: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b
     return from_numpy(op(to_numpy(a), to_numpy(b)))
 
 
+@typed
 def matmul2d(a: Tensor, b: Tensor) -> Tensor:
     """The matrix product of two 2-D tensors: ``out[i, j] = Σ_k a[i, k] · b[k, j]`` (T23)."""
     if a.ndim != 2 or b.ndim != 2:
@@ -357,6 +383,7 @@ def matmul2d(a: Tensor, b: Tensor) -> Tensor:
     return from_numpy(out.astype(np.result_type(a.dtype, b.dtype)))
 
 
+@typed
 def gather(t: Tensor, dim: int, index: np.ndarray) -> Tensor:
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim == 1``, and likewise for every
     ``dim`` (T26): ``index`` has the input's ndim and picks along ``dim`` only."""
@@ -374,6 +401,7 @@ def gather(t: Tensor, dim: int, index: np.ndarray) -> Tensor:
     return from_numpy(out)
 
 
+@typed
 def vmap(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
     """Apply a per-sample function to every slice along dimension 0 and stack the results
     (T27): the batched function equals the loop."""

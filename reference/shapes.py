@@ -20,7 +20,7 @@ from types import EllipsisType
 import numpy as np
 
 from reference import memory
-from reference.guards import check_choice, check_int, dim_position
+from reference.guards import check_choice, check_int, dim_position, typed
 from reference.memory import Shape, Tensor
 
 IndexItem = int | slice | None | EllipsisType
@@ -29,6 +29,7 @@ IndexItem = int | slice | None | EllipsisType
 # -- indexing: slices, None and ... (S02 S03 N01-N12) -----------------------------------
 
 
+@typed
 def slice_range(size: int, item: slice) -> range:
     """The positions ``item`` picks from ``size`` elements (N01–N07).
 
@@ -54,6 +55,7 @@ def slice_range(size: int, item: slice) -> range:
     return range(start, stop, step)
 
 
+@typed
 def index(t: Tensor, key: IndexItem | tuple[IndexItem, ...], *, negative_step: str = "supported",
           out_of_bounds: str = "error") -> Tensor:
     """``x[key]`` as a view (S02, S03, N01–N12).
@@ -118,6 +120,7 @@ def _position(i: int, size: int, dim: int, out_of_bounds: str) -> int:
 # -- size-1 dimensions (S01 S04 S05 S07 S08 S09) ----------------------------------------
 
 
+@typed
 def squeeze(t: Tensor, dim: int | None = None, *, non_singleton: str = "noop") -> Tensor:
     """A view without size-1 dimensions: every one of them without ``dim`` (S05, S07), or
     dimension ``dim`` when its size is 1.  For a ``dim`` whose size is not 1 libraries differ
@@ -134,6 +137,7 @@ def squeeze(t: Tensor, dim: int | None = None, *, non_singleton: str = "noop") -
 # -- joining: cat and stack (U01) -------------------------------------------------------
 
 
+@typed
 def cat(ts: Sequence[Tensor], dim: int) -> Tensor:
     """A new tensor joining ``ts`` along their existing dimension ``dim``: every other size
     must agree and the sizes along ``dim`` add up; a 0-d tensor has no dimension to join
@@ -157,6 +161,7 @@ def cat(ts: Sequence[Tensor], dim: int) -> Tensor:
     return memory.from_numpy(out)
 
 
+@typed
 def stack(ts: Sequence[Tensor], dim: int) -> Tensor:
     """A new tensor joining equal-shaped ``ts`` along a *new* dimension at ``dim`` (range
     ``[-ndim-1, ndim]``): ``stack(ts, d)`` is ``cat([unsqueeze(t, d) for t in ts], d)``."""
@@ -170,6 +175,7 @@ def stack(ts: Sequence[Tensor], dim: int) -> Tensor:
 # -- gather with the libraries' index rules (T26) ---------------------------------------
 
 
+@typed
 def gather(t: Tensor, dim: int, index: np.ndarray, *, negative: str = "error", out_of_bounds: str = "error",
            index_shape: str = "prefix") -> Tensor:
     """``out[p] = x[p with p[dim] replaced by index[p]]`` (T26), with the libraries' three
@@ -231,6 +237,7 @@ def _fill_value(dtype: np.dtype) -> float | int | bool:
 # -- repeat and repeat_interleave (S10-S13) ---------------------------------------------
 
 
+@typed
 def repeat(t: Tensor, sizes: Sequence[int], *, fewer_sizes: str = "error") -> Tensor:
     """A new tensor tiling the *whole* input ``sizes[i]`` times along dimension ``i`` (S11);
     more sizes than dimensions first add size-1 dimensions on the left (S13).  Fewer sizes
@@ -243,6 +250,7 @@ def repeat(t: Tensor, sizes: Sequence[int], *, fewer_sizes: str = "error") -> Te
     return memory.repeat(t, sizes)
 
 
+@typed
 def repeat_interleave(t: Tensor, repeats: int | np.ndarray, dim: int | None = None) -> Tensor:
     """A new tensor repeating each *element* in place (S10): along ``dim``, slice ``i`` is
     written ``repeats[i]`` times before slice ``i + 1``.  ``repeats`` is an int (the same
@@ -281,6 +289,7 @@ def _counts(repeats: int | np.ndarray, n: int) -> list[int]:
 # -- triu and tril (N23-N27) ------------------------------------------------------------
 
 
+@typed
 def triu(t: Tensor, k: int = 0, *, one_dim: str = "error") -> Tensor:
     """A new tensor keeping ``x[..., i, j]`` where ``j - i >= k`` and zeroing the rest: the
     upper triangle from the ``k``-th diagonal, in the last two dimensions, for every index
@@ -291,6 +300,7 @@ def triu(t: Tensor, k: int = 0, *, one_dim: str = "error") -> Tensor:
     return _triangle(t, k, one_dim, lambda i, j: j - i >= k)
 
 
+@typed
 def tril(t: Tensor, k: int = 0, *, one_dim: str = "error") -> Tensor:
     """The lower triangle, :func:`triu`'s mirror: keeps ``x[..., i, j]`` where ``j - i <= k``
     (N27)."""
@@ -317,6 +327,7 @@ def _triangle(t: Tensor, k: int, one_dim: str, keep: Callable[[int, int], bool])
 # -- reshape in Fortran order (N21 N22) -------------------------------------------------
 
 
+@typed
 def fortran_strides(shape: Sequence[int]) -> Shape:
     """Column-major strides: the *first* dimension has stride 1, each later one the product
     of the sizes before it."""
@@ -327,6 +338,7 @@ def fortran_strides(shape: Sequence[int]) -> Shape:
     return tuple(strides)
 
 
+@typed
 def reshape_fortran(t: Tensor, shape: Sequence[int]) -> Tensor:
     """NumPy's ``reshape(x, shape, order="F")`` (N21, N22): read the elements in column-major
     order (first index fastest) and write them in the same order into ``shape``.  One size
@@ -341,6 +353,7 @@ def reshape_fortran(t: Tensor, shape: Sequence[int]) -> Tensor:
 # -- unfold: sliding patches (S14 S16) --------------------------------------------------
 
 
+@typed
 def unfold(t: Tensor, kernel_size: int | tuple[int, int], dilation: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] = 0, stride: int | tuple[int, int] = 1) -> Tensor:
     """``torch.nn.functional.unfold``, with its parameters and defaults (S14): the sliding
@@ -379,6 +392,7 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
 # -- the notes' NumPy functions (N13-N17) -----------------------------------------------
 
 
+@typed
 def from_list(values: object, *, default_float: str = "float64") -> Tensor:
     """A new tensor from nested Python lists of numbers (N13): the nesting gives the shape
     (ragged lists raise) and every element gets one dtype: ``bool`` when all are bools,
@@ -414,6 +428,7 @@ def _flatten(values: object, out: list[object]) -> None:
         out.append(values)
 
 
+@typed
 def zeros(shape: Sequence[int], dtype: str) -> Tensor:
     """A new tensor of ``shape`` filled with zeros (N17: ``np.zeros(shape)`` *creates* an
     array; it does not pad one): a single zero read through stride-0 dimensions, copied."""
@@ -423,6 +438,7 @@ def zeros(shape: Sequence[int], dtype: str) -> Tensor:
     return memory.clone(Tensor(np.array([0], dtype=dtype), shape, (0,) * len(shape)))
 
 
+@typed
 def power(t: Tensor, exponent: int | Tensor, *, int_negative_tensor: str = "error") -> Tensor:
     """``x ** y`` element by element (N14), for whole-number exponents: ``y`` is an int or a
     tensor of ``x``'s shape and dtype.  Computed by repeated multiplication, in float64 for
@@ -472,12 +488,14 @@ def _float_power(base: float, n: int) -> float:
     return 1.0 / result if result else math.copysign(math.inf, result)
 
 
+@typed
 def sin(t: Tensor) -> Tensor:
     """The sine of every element (N15: ``sin(π/2) = 1``), from Python's ``math.sin`` (the C
     library's, not NumPy's) on the float64 value, rounded to ``x``'s float dtype."""
     return _unary_float(t, math.sin)
 
 
+@typed
 def cos(t: Tensor) -> Tensor:
     """The cosine of every element (N16: NumPy's is ``np.cos``; the notes' ``sp.cos`` names
     nothing), from ``math.cos`` like :func:`sin`."""
