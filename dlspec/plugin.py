@@ -53,8 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spec(*ids): catalogue IDs (../shared/catalogue.md) a test covers")
     config.addinivalue_line("markers", f"{testing.UNGUARDED}: run spec operations without input snapshots (perf/)")
-    if os.environ.get("CI") is None and config.getoption("hypothesis_profile", None) is None:
-        settings.load_profile("dev")
+    if config.getoption("hypothesis_profile", None) is None:
+        settings.load_profile("ci")  # deterministic by default: the same command gives the same results
     names = [n for n in config.getoption("backend").split(",") if n.strip()]
     if not names:
         raise pytest.UsageError(f"--backend is empty; {known_names()}")
