@@ -100,7 +100,7 @@ def check_product(backend: Backend, name: str, rule: Rule, operands: list[np.nda
     terms = operands[0].shape[-1] + sum(v is not None for v in operands[2:])
     lowp = round_to(expected, dtype) if dtype in LOW_PRECISION else None
     assert_conforms(backend, run(), expected, op=name, dtype=dtype, terms=terms, scale=scale, lowp_expected=lowp,
-                    inputs=text)
+                    products=backend.behaviour("float32_matmul_precision"), inputs=text)
 
 
 # -- matmul: every dimension case (M01-M06) -----------------------------------------------
@@ -142,6 +142,17 @@ def test_notes_matmul_examples(backend, shape_a, shape_b, dtype):
     (M06); and the errors the rules imply: a 0-d operand, inner sizes or batch sizes that
     differ."""
     a, b = values_for(shape_a, dtype), values_for(shape_b, dtype)
+    check_product(backend, "matmul_nd", ref.matmul, [a, b], [dtype, dtype], dtype)
+
+
+@spec("M02")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matmul_full_mantissa(backend, dtype):
+    """M02 at full precision: factors whose every mantissa bit is in use (seeded normal values
+    rounded to ``dtype``), so a product computed on narrower factors (TF32's 10 bits, bfloat16's
+    7) exceeds the float32 bound unless the backend declares that precision."""
+    rng = np.random.default_rng(2)
+    a, b = (round_to(rng.standard_normal(shape), dtype) for shape in ((8, 32), (32, 8)))
     check_product(backend, "matmul_nd", ref.matmul, [a, b], [dtype, dtype], dtype)
 
 

@@ -31,6 +31,7 @@ def assert_conforms(
     terms: int = 0,
     scale: np.ndarray | float = 0.0,
     lowp_expected: np.ndarray | None = None,
+    products: str | None = None,
     inputs: str = "",
 ) -> None:
     """Assert that backend array ``actual`` matches reference values ``expected``.
@@ -38,7 +39,9 @@ def assert_conforms(
     ``dtype`` is the canonical dtype the result must have (default: ``expected``'s);
     ``exact`` demands equal bits (data movement); ``terms``/``scale`` describe accumulation
     for the tolerance policy; ``lowp_expected`` is the reference evaluated in the result's
-    low precision, enabling the float16/bfloat16 error-ratio rule.
+    low precision, enabling the float16/bfloat16 error-ratio rule; ``products`` is the
+    backend's declared precision of float32 products (``"tf32"`` widens the bound, see
+    :func:`dlspec.tolerance.for_dtype`).
     """
     expected = np.asarray(expected)
     want_dtype = dtype or expected.dtype.name
@@ -51,7 +54,7 @@ def assert_conforms(
     if got_dtype != want_dtype:
         raise ConformanceError(f"{where}: dtype {got_dtype}, expected {want_dtype}\n{repro}")
     values = backend.to_numpy(actual)
-    tol = tolerance.exact() if exact else tolerance.for_dtype(want_dtype, terms=terms, scale=scale)
+    tol = tolerance.exact() if exact else tolerance.for_dtype(want_dtype, terms=terms, scale=scale, products=products)
     check_values(values, expected, tol, want_dtype, lowp_expected, where, repro)
 
 

@@ -32,6 +32,8 @@ from reference.dtypes import LAYOUT, eps, smallest_normal
 ULPS = 4
 LOWP_FACTOR = 2.0
 LOW_PRECISION = ("float16", "bfloat16")
+#: Relative error of a product of two float32 values each rounded to TF32 (unit roundoff 2⁻¹¹).
+TF32_PRODUCT_ERROR = 2 * 2.0**-11
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,26 @@ def exact() -> Tolerance:
     return Tolerance(0.0, 0.0, "exact")
 
 
-def for_dtype(dtype: str, *, terms: int = 0, scale: np.ndarray | float = 0.0) -> Tolerance:
+def for_dtype(dtype: str, *, terms: int = 0, scale: np.ndarray | float = 0.0, products: str | None = None) -> Tolerance:
     """The policy's bound for a result of ``dtype`` accumulating ``terms`` terms of total
-    magnitude ``scale``; exact for non-floating dtypes."""
+    magnitude ``scale``; exact for non-floating dtypes.  ``products="tf32"``: the backend
+    declares that it rounds float32 factors to TF32 (10 mantissa bits, NVIDIA's tensor-core
+    default for cuDNN convolutions) before multiplying, which adds ``2·u_tf32·Σ|term|``
+    (``u_tf32 = 2⁻¹¹``, the rounding of both factors) to the accumulation term."""
     if terms < 0:
         raise ValueError(f"terms must be >= 0, got {terms}")
+    if products not in (None, "ieee", "tf32"):
+        raise ValueError(f"products must be None, 'ieee' or 'tf32', got {products!r}")
     base = {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
     if base not in LAYOUT:
         return exact()
     e = eps(base)
-    atol = terms * e * np.asarray(scale, dtype=np.float64) + smallest_normal(base)
-    rule = f"{ULPS} ulp·|expected|" + (f" + {terms}·eps·Σ|term|" if terms else "") + f" + tiny ({base}, eps={e:.3g})"
-    return Tolerance(ULPS * e, atol, rule)
+    per_term = terms * e + (TF32_PRODUCT_ERROR if products == "tf32" and base == "float32" and terms else 0.0)
+    atol = per_term * np.asarray(scale, dtype=np.float64) + smallest_normal(base)
+    rule = f"{ULPS} ulp·|expected|" + (f" + {terms}·eps·Σ|term|" if terms else "")
+    if per_term > terms * e:
+        rule += " + 2·u_tf32·Σ|term| (declared tf32 products)"
+    return Tolerance(ULPS * e, atol, rule + f" + tiny ({base}, eps={e:.3g})")
 
 
 #: Relative step of the central finite differences that gradients are checked against.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import faulthandler
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -80,3 +80,28 @@ class Crashes(NumpyBackend):
     def atan(self, x: Any) -> Any:
         faulthandler.disable()  # no traceback dump: the worker just dies
         faulthandler._sigsegv()
+
+
+def _tf32(x: np.ndarray) -> np.ndarray:
+    """float32 values rounded to TF32's 10 mantissa bits (round to nearest even)."""
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
+    rounded = (bits + np.uint32(0xFFF) + ((bits >> np.uint32(13)) & np.uint32(1))) & np.uint32(0xFFFFE000)
+    return rounded.view(np.float32)
+
+
+class Tf32Undeclared(NumpyBackend):
+    """float32 matmul on TF32-rounded factors, as tensor cores do, without declaring it."""
+
+    name = "tf32-undeclared"
+
+    def matmul_nd(self, a: Any, b: Any) -> Any:
+        if a.dtype == b.dtype == np.float32:
+            return np.matmul(_tf32(a), _tf32(b))
+        return np.matmul(a, b)
+
+
+class Tf32Declared(Tf32Undeclared):
+    """The same matmul, declared: ``float32_matmul_precision = "tf32"``."""
+
+    name = "tf32-declared"
+    behaviours: ClassVar[dict[str, str]] = {"float32_matmul_precision": "tf32"}

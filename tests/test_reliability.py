@@ -69,3 +69,17 @@ def test_a_crashing_backend_loses_only_its_test_under_xdist(tmp_path):
     assert results["numpy"]["outcome"] == results["reference"]["outcome"] == "passed"
     assert "crashed" in done.stdout + done.stderr
     assert "dlspec conformance summary" in done.stdout
+
+
+def test_reduced_precision_passes_only_when_declared(tmp_path):
+    """A float32 matmul on TF32-rounded factors (a GPU's tensor-core default) fails the
+    policy's float32 bound unless the backend declares ``float32_matmul_precision = "tf32"``:
+    the tolerance widens for a declared precision, never to hide an undeclared one."""
+    backends = f"{_path(faulty.Tf32Undeclared)},{_path(faulty.Tf32Declared)}"
+    command = [sys.executable, "-m", "pytest", "conformance/test_matmul.py::test_matmul_full_mantissa", "-k", "float32", "-p", "no:cacheprovider", "-q",
+               f"--backend={backends}", f"--spec-report={tmp_path}"]
+    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=280,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    results = _by_backend(tmp_path)
+    assert results[faulty.Tf32Undeclared.name]["outcome"] == "failed"
+    assert results[faulty.Tf32Declared.name]["outcome"] == "passed"

@@ -62,6 +62,14 @@ class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, Ja
     def library(self) -> str:
         return f"jax {self.jax.__version__}"
 
+    def behaviour(self, name: str) -> str | None:
+        """Declared behaviours, plus the float32 product precision: on a GPU, XLA multiplies
+        float32 in TF32 unless ``jax_default_matmul_precision`` asks for "highest"/"float32"."""
+        if name in ("float32_matmul_precision", "float32_conv_precision"):
+            exact = self.jax.config.jax_default_matmul_precision in ("highest", "float32")
+            return "ieee" if self.device == "cpu" or exact else "tf32"
+        return super().behaviour(name)
+
     def unavailable(self) -> str | None:
         platform = "gpu" if self.device == "cuda" else "cpu"
         try:

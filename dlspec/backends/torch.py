@@ -48,6 +48,16 @@ class TorchBackend(TorchMemory, TorchShapes, TorchBroadcasting, TorchMatmul, Tor
     def library(self) -> str:
         return f"torch {self.torch.__version__}"
 
+    def behaviour(self, name: str) -> str | None:
+        """Declared behaviours, plus the float32 product precision read from torch's switches:
+        on CUDA, cuDNN convolutions use TF32 by default (``torch.backends.cudnn.allow_tf32``)
+        and matmuls when ``torch.backends.cuda.matmul.allow_tf32`` is set; the CPU never does."""
+        switch = {"float32_matmul_precision": lambda: self.torch.backends.cuda.matmul.allow_tf32,
+                  "float32_conv_precision": lambda: self.torch.backends.cudnn.allow_tf32}.get(name)
+        if switch is not None:
+            return "tf32" if self.device == "cuda" and switch() else "ieee"
+        return super().behaviour(name)
+
     def unavailable(self) -> str | None:
         if self.device == "cuda" and not self.torch.cuda.is_available():
             return "torch reports no CUDA device (torch.cuda.is_available() is False)"
