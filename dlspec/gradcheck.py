@@ -50,7 +50,9 @@ def check_gradient(backend: Backend, name: str, args: Sequence[Any], *, wrt: Seq
     out = _reference_output(name, args, kwargs)
     cotangent = np.random.default_rng(seed).standard_normal(out.shape)
     scale = float(np.sum(np.abs(cotangent * out)))
-    converted = [backend.asarray(a, "float64") if isinstance(a, np.ndarray) else a for a in args]
+    # Integer arrays (indices, targets) stay integers; everything else is differentiated in float64.
+    converted = [backend.asarray(a, "float64" if a.dtype.kind == "f" else "int64") if isinstance(a, np.ndarray) else a
+                 for a in args]
 
     def partial(*primals: Any) -> Any:
         full = list(converted)
