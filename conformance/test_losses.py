@@ -334,7 +334,10 @@ def test_cosine_embedding_loss(backend, shape, data):
     dtype = draw_dtype(backend, data, DTYPES)
     labels = np.array(data.draw(st.lists(st.sampled_from((1, -1)), min_size=int(np.prod(shape[:-1])),
                                          max_size=int(np.prod(shape[:-1]))), label="labels")).reshape(shape[:-1])
-    check(backend, "cosine_embedding_loss", [values_for(shape, dtype, data), values_for(shape, dtype, data), labels],
+    # Elements of magnitude >= 0.25: where a norm² nears the 1e-12 guard, 1 - cos is
+    # ill-conditioned in that guard's rounding, beyond what the tolerance's scale models.
+    vectors = [values_for(shape, dtype, data, nonzero=True) for _ in range(2)]
+    check(backend, "cosine_embedding_loss", [*vectors, labels],
           dtype, margin=data.draw(st.sampled_from((0.0, 0.5, -0.25)), label="margin"),
           reduction=data.draw(REDUCTIONS, label="reduction"))
 
