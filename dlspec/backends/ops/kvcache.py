@@ -49,7 +49,7 @@ class ReferenceKVCache:
 class CacheSteps:
     """The four ops from a library's primitives: ``_arange``, ``_scatter(flat, slots, rows)``
     (a new ``flat`` with ``flat[slots[i]] = rows[i]``), ``_gather(pool, block_tables)`` and
-    ``_attend(q, k, v, visible)`` (attention of ``(B, T, Hq, D)`` queries over ``(B, S, Hkv, D)``
+    ``_kv_attend(q, k, v, visible)`` (attention of ``(B, T, Hq, D)`` queries over ``(B, S, Hkv, D)``
     caches where the boolean ``visible`` ``(B, T, S)`` allows it)."""
 
     @composed
@@ -64,7 +64,7 @@ class CacheSteps:
         steps = q.shape[1]
         query_positions = lengths[:, None] - steps + self._arange(steps, lengths)
         visible = self._arange(cache_k.shape[1], lengths)[None, None, :] <= query_positions[:, :, None]
-        return self._attend(q, cache_k, cache_v, visible)
+        return self._kv_attend(q, cache_k, cache_v, visible)
 
     @composed
     def paged_write(self, pool: Any, block_tables: Any, positions: Any, new: Any) -> Any:
@@ -94,7 +94,7 @@ class XpKVCache(CacheSteps):
     def _arange(self, n: int, like: Any) -> Any:
         return self.xp.arange(n, dtype=like.dtype)
 
-    def _attend(self, q: Any, k: Any, v: Any, visible: Any) -> Any:
+    def _kv_attend(self, q: Any, k: Any, v: Any, visible: Any) -> Any:
         xp = self.xp
         group = q.shape[2] // k.shape[2]
         k, v = xp.repeat(k, group, axis=2), xp.repeat(v, group, axis=2)
@@ -123,7 +123,7 @@ class TorchKVCache(CacheSteps):
     def _scatter(self, flat: Any, slots: Any, rows: Any) -> Any:
         return flat.index_copy(0, slots, rows)
 
-    def _attend(self, q: Any, k: Any, v: Any, visible: Any) -> Any:
+    def _kv_attend(self, q: Any, k: Any, v: Any, visible: Any) -> Any:
         sdpa = self.torch.nn.functional.scaled_dot_product_attention
         out = sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=visible[:, None],
                    enable_gqa=True)
