@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from reference.guards import check_choice, check_int
+from reference.guards import check_choice, check_floats, check_int
 from reference.normalization import layer_norm, softmax
 
 CAUSAL_ALIGNMENTS = ("top_left", "bottom_right")
@@ -52,19 +52,9 @@ TRANSFORMER_DEFAULTS = {"d_model": 512, "nhead": 8, "num_encoder_layers": 6, "nu
 # -- guards ------------------------------------------------------------------------------------
 
 
-def _floats(x: object, what: str, min_ndim: int = 0) -> np.ndarray:
-    """``x`` as a NumPy array of a floating dtype with at least ``min_ndim`` dims."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{what} must be a NumPy array, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} must have a floating dtype, got {x.dtype}")
-    if x.ndim < min_ndim:
-        raise ValueError(f"{what} must have at least {min_ndim} dims, got shape {x.shape}")
-    return x
-
 
 def _shape(x: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
-    _floats(x, what)
+    check_floats(x, what)
     if x.shape != shape:
         raise ValueError(f"{what} must have shape {shape}, got {x.shape}")
     return x.astype(np.float64)
@@ -141,7 +131,7 @@ def key_padding_mask(lengths: np.ndarray, max_len: int) -> np.ndarray:
 def expand_kv_heads(x: np.ndarray, query_heads: int) -> np.ndarray:
     """Key or value heads ``(..., Hkv, S, E)`` expanded to ``query_heads`` by repeat_interleave
     along dim −3 (AT09): query head ``h`` gets kv head ``h // (query_heads / Hkv)``."""
-    _floats(x, "key/value", 3)
+    check_floats(x, "key/value", 3)
     heads, hq = x.shape[-3], _nonnegative(query_heads, "query_heads")
     if heads == 0 or hq % heads:
         raise ValueError(f"the query heads ({hq}) must be a multiple of the key/value heads ({heads})")
@@ -155,8 +145,8 @@ def attention_weights(q: np.ndarray, k: np.ndarray, mask: np.ndarray | None = No
     """The attention probabilities ``softmax(q kᵀ·scale + mask)`` ``(..., L, S)`` in float64,
     for ``q`` ``(..., L, E)`` and ``k`` ``(..., S, E)`` of equal leading dims; a fully masked
     row is ``fully_masked_row``'s choice (zeros, NaNs or the uniform ``1/S``)."""
-    _floats(q, "query", 2)
-    _floats(k, "key", 2)
+    check_floats(q, "query", 2)
+    check_floats(k, "key", 2)
     if k.shape[:-2] != q.shape[:-2] or k.shape[-1] != q.shape[-1]:
         raise ValueError(f"query {q.shape} and key {k.shape} need equal leading dims and head size")
     check_choice(causal_alignment, "causal_alignment", CAUSAL_ALIGNMENTS)
@@ -191,9 +181,9 @@ def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, ma
     docstring's rules: ``q`` ``(..., Hq, L, E)``, ``k`` ``(..., Hkv, S, E)``, ``v`` ``(..., Hkv, S, Ev)``,
     the result ``(..., Hq, L, Ev)`` in ``q``'s dtype.  ``mask`` (bool, True = attend; or float,
     added) broadcasts to ``(..., Hq, L, S)``; ``Hkv`` may differ from ``Hq`` only with ``enable_gqa``."""
-    _floats(q, "query", 2)
-    _floats(k, "key", 2)
-    _floats(v, "value", 2)
+    check_floats(q, "query", 2)
+    check_floats(k, "key", 2)
+    check_floats(v, "value", 2)
     if k.ndim != q.ndim or v.ndim != q.ndim:
         raise ValueError(f"query, key and value need the same ndim, got {q.shape}, {k.shape}, {v.shape}")
     if v.shape[:-1] != k.shape[:-1]:
@@ -233,7 +223,7 @@ def multi_head_attention(query: np.ndarray, key: np.ndarray, value: np.ndarray, 
     ``key``/``value`` ``(B, S, E)`` (self-attention: all three the same array; cross-attention:
     another sequence); ``key_padding_mask`` ``(B, S)`` is True where a key is padding (ignored)."""
     for x, what in ((query, "query"), (key, "key"), (value, "value")):
-        _floats(x, what, 3)
+        check_floats(x, what, 3)
         if x.ndim != 3:
             raise ValueError(f"{what} must be (B, length, E), got shape {x.shape}")
     b, _, e = query.shape
@@ -279,7 +269,7 @@ def _layer_params(params: Mapping[str, np.ndarray], e: int) -> dict[str, np.ndar
 
 def feed_forward(x: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
     """The feed-forward sub-block (AT13): ``linear2(relu(linear1(x)))`` (dropouts at p = 0)."""
-    _floats(x, "x", 1)
+    check_floats(x, "x", 1)
     p = _layer_params(params, x.shape[-1])
     hidden = np.maximum(_linear(x, p["linear1_weight"], p["linear1_bias"]), 0.0)
     return _linear(hidden, p["linear2_weight"], p["linear2_bias"])
@@ -293,7 +283,7 @@ def encoder_layer(x: np.ndarray, params: Mapping[str, np.ndarray], num_heads: in
     * Pre-LN (AT12, ``norm_first``): ``x = x + SA(norm1(x)); x = x + FF(norm2(x))``,
 
     where SA is :func:`multi_head_attention` of ``x`` with itself and FF :func:`feed_forward`."""
-    _floats(x, "x", 3)
+    check_floats(x, "x", 3)
     if x.ndim != 3:
         raise ValueError(f"x must be (B, L, E), got shape {x.shape}")
     e = x.shape[-1]
@@ -358,7 +348,7 @@ def bert_embeddings(input_ids: np.ndarray, token_type_ids: np.ndarray, word: np.
             raise TypeError(f"{what} must be a NumPy integer array")
         if ids.ndim != 2 or ids.shape != input_ids.shape:
             raise ValueError(f"{what} must be (B, L) like input_ids, got shape {ids.shape}")
-    tables = [_floats(t, what, 2) for t, what in ((word, "word"), (segment, "segment"), (position, "position"))]
+    tables = [check_floats(t, what, 2) for t, what in ((word, "word"), (segment, "segment"), (position, "position"))]
     e = word.shape[1]
     if any(t.ndim != 2 or t.shape[1] != e for t in tables):
         raise ValueError(f"the embedding tables must be 2-D with {e} columns")
@@ -385,7 +375,7 @@ def transformer_defaults() -> dict[str, object]:
 def rank_one_residual(x: np.ndarray) -> float:
     """``‖x - x₁‖ / ‖x‖`` for the best rank-1 approximation ``x₁`` of the 2-D ``x`` (Frobenius
     norms, from its singular values): 0 for a rank-1 matrix."""
-    _floats(x, "x", 2)
+    check_floats(x, "x", 2)
     if x.ndim != 2 or x.size == 0:
         raise ValueError(f"x must be a non-empty 2-D matrix, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
@@ -400,7 +390,7 @@ def self_attention_stack(x: np.ndarray, depth: int, seed: int, skip: bool = Fals
     seeded Gaussian projections ``W_q, W_k, W_v`` of variance ``1/E``, no MLP and no LayerNorm;
     ``skip`` adds the residual connection ``x + SA(x)`` (AT10: without it the tokens collapse
     toward one vector, a rank-1 matrix)."""
-    _floats(x, "x", 2)
+    check_floats(x, "x", 2)
     if x.ndim != 2:
         raise ValueError(f"x must be (L, E), got shape {x.shape}")
     n = _nonnegative(depth, "depth")

@@ -31,6 +31,18 @@ def dim_position(dim: int, ndim: int) -> int:
     return dim % ndim
 
 
+def check_floats(x: object, what: str, min_ndim: int = 0) -> np.ndarray:
+    """``x`` as a NumPy array of a floating dtype with at least ``min_ndim`` dims;
+    ``TypeError`` or ``ValueError`` otherwise."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{what} must be a NumPy array, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what} must have a floating dtype, got {x.dtype}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{what} must have at least {min_ndim} dims, got shape {x.shape}")
+    return x
+
+
 def check_choice(value: str, name: str, choices: tuple[str, ...]) -> None:
     """``ValueError`` unless ``value`` is one of ``choices``."""
     if value not in choices:

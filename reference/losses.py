@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference.guards import check_choice, check_int
+from reference.guards import check_choice, check_floats, check_int
 from reference.normalization import log_softmax
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -35,13 +35,6 @@ COSINE_EPS = 1e-12
 
 # -- guards and reduction ----------------------------------------------------------------------
 
-
-def _floats(x: np.ndarray, what: str) -> np.ndarray:
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{what} must be a NumPy array, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} must have a floating dtype, got {x.dtype}")
-    return x
 
 
 def _number(value: float, what: str) -> float:
@@ -70,7 +63,7 @@ def _reduce(loss: np.ndarray, reduction: str, dtype: np.dtype, denominator: floa
 
 def _class_dim(x: np.ndarray, what: str) -> int:
     """The class dim of a ``(C,)`` or ``(N, C, d1, ...)`` input: 0 for 1-D, else 1."""
-    _floats(x, what)
+    check_floats(x, what)
     if x.ndim == 0:
         raise ValueError(f"{what}: the input needs a class dimension, got a 0-d array")
     return 0 if x.ndim == 1 else 1
@@ -79,7 +72,7 @@ def _class_dim(x: np.ndarray, what: str) -> int:
 def _class_weight(weight: np.ndarray | None, c: int) -> np.ndarray:
     if weight is None:
         return np.ones(c)
-    _floats(weight, "weight")
+    check_floats(weight, "weight")
     if weight.shape != (c,):
         raise ValueError(f"weight must have shape ({c},), one per class, got {weight.shape}")
     return weight.astype(np.float64)
@@ -164,8 +157,8 @@ def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, weig
     """BCE with logits (L02): ``ℓ = -w·[p·t·log σ(x) + (1 - t)·log(1 - σ(x))]`` element-wise
     = ``w·[p·t·softplus(-x) + (1 - t)·softplus(x)]``; ``weight`` broadcasts to the input,
     ``pos_weight`` ``p`` along the last (class) dim; targets may be soft, in [0, 1]."""
-    _floats(input, "binary_cross_entropy_with_logits input")
-    _floats(target, "target")
+    check_floats(input, "binary_cross_entropy_with_logits input")
+    check_floats(target, "target")
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     x, t = input.astype(np.float64), target.astype(np.float64)
     p = 1.0 if pos_weight is None else _broadcast(pos_weight, input.shape, "pos_weight")
@@ -175,7 +168,7 @@ def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, weig
 
 def _broadcast(p: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
     """``p`` as float64, checked to broadcast to ``shape`` without growing it."""
-    _floats(p, what)
+    check_floats(p, what)
     if p.ndim > len(shape) or any(a not in (1, b) for a, b in zip(p.shape[::-1], shape[::-1])):
         raise ValueError(f"{what} of shape {p.shape} does not broadcast to the input's shape {shape}")
     return p.astype(np.float64)
@@ -185,8 +178,8 @@ def _broadcast(p: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
 
 
 def _difference(input: np.ndarray, target: np.ndarray, what: str) -> np.ndarray:
-    _floats(input, f"{what} input")
-    _floats(target, f"{what} target")
+    check_floats(input, f"{what} input")
+    check_floats(target, f"{what} target")
     _same_shape(input, target, what)
     return input.astype(np.float64) - target.astype(np.float64)
 
@@ -219,7 +212,7 @@ def smooth_l1_loss(input: np.ndarray, target: np.ndarray, reduction: str = "mean
 def _vectors(arrays: tuple[np.ndarray, ...], what: str) -> tuple[np.ndarray, ...]:
     """Float64 copies of ``(N, D)`` or ``(D,)`` arrays of one shape."""
     for a in arrays:
-        _floats(a, what)
+        check_floats(a, what)
     for a in arrays:
         if a.ndim not in (1, 2) or a.shape != arrays[0].shape:
             raise ValueError(f"{what}: inputs must be (N, D) or (D,) of one shape, got {[x.shape for x in arrays]}")
@@ -271,8 +264,8 @@ def kl_div(input: np.ndarray, target: np.ndarray, reduction: str = "mean", log_t
     ``"mean"`` divides by the number of ELEMENTS; ``"batchmean"``, the true KL per sample,
     by ``input.shape[0]`` (a 0-d input: the sum)."""
     check_choice(reduction, "reduction", (*REDUCTIONS, "batchmean"))
-    _floats(input, "kl_div input")
-    _floats(target, "kl_div target")
+    check_floats(input, "kl_div input")
+    check_floats(target, "kl_div target")
     _same_shape(input, target, "kl_div")
     if not isinstance(log_target, bool):
         raise TypeError(f"log_target must be a bool, got {type(log_target).__name__}")

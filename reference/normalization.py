@@ -29,7 +29,7 @@ from math import prod
 
 import numpy as np
 
-from reference.guards import check_int, dim_position
+from reference.guards import check_floats, check_int, dim_position
 
 Axes = tuple[int, ...]
 
@@ -37,20 +37,12 @@ Axes = tuple[int, ...]
 # -- guards ------------------------------------------------------------------------------------
 
 
-def _floats(x: np.ndarray, what: str) -> np.ndarray:
-    """``x`` as a NumPy array of a floating dtype; ``TypeError`` for anything else."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{what} must be a NumPy array, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} must have a floating dtype, got {x.dtype}")
-    return x
-
 
 def _param(p: np.ndarray | None, shape: tuple[int, ...], what: str) -> np.ndarray | None:
     """An optional affine parameter or running statistic of exactly ``shape``, as float64."""
     if p is None:
         return None
-    _floats(p, what)
+    check_floats(p, what)
     if p.shape != shape:
         raise ValueError(f"{what} must have shape {shape}, got {p.shape}")
     return p.astype(np.float64)
@@ -66,7 +58,7 @@ def _eps(eps: float) -> float:
 
 def _channels(x: np.ndarray, what: str) -> int:
     """The channel count of an ``(N, C, *)`` input (at least 2-D)."""
-    _floats(x, what)
+    check_floats(x, what)
     if x.ndim < 2:
         raise ValueError(f"{what} expects an input of shape (N, C, *), got shape {x.shape}")
     return x.shape[1]
@@ -119,7 +111,7 @@ def layer_norm(x: np.ndarray, normalized_shape: Sequence[int], weight: np.ndarra
                bias: np.ndarray | None = None, eps: float = 1e-5) -> np.ndarray:
     """LayerNorm (NR01): each sample normalised over its last ``len(normalized_shape)`` dims,
     which must equal ``normalized_shape``; ``weight``/``bias`` have shape ``normalized_shape``."""
-    _floats(x, "layer_norm input")
+    check_floats(x, "layer_norm input")
     if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape, bool):
         normalized_shape = (normalized_shape,)
     if not isinstance(normalized_shape, Sequence) or isinstance(normalized_shape, str):
@@ -206,14 +198,14 @@ def group_norm(x: np.ndarray, num_groups: int, weight: np.ndarray | None = None,
 
 def relu(x: np.ndarray) -> np.ndarray:
     """``max(0, x)`` element-wise (NR09); NaN stays NaN."""
-    _floats(x, "relu input")
+    check_floats(x, "relu input")
     return np.where(x > 0, x, np.where(np.isnan(x), x, 0)).astype(x.dtype)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + e^{-x})`` element-wise (NR10), as ``e^{x} / (1 + e^{x})`` for negative ``x``
     so that neither form overflows."""
-    _floats(x, "sigmoid input")
+    check_floats(x, "sigmoid input")
     wide = x.astype(np.float64)
     z = np.exp(-np.abs(wide))  # in (0, 1]: no overflow
     return np.where(wide >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype)
@@ -222,7 +214,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def tanh(x: np.ndarray) -> np.ndarray:
     """``(e^{x} - e^{-x}) / (e^{x} + e^{-x})`` element-wise, written with ``m = expm1(-2|x|)``
     as ``sign(x)·(-m) / (2 + m)``, which neither overflows nor cancels near 0."""
-    _floats(x, "tanh input")
+    check_floats(x, "tanh input")
     wide = x.astype(np.float64)
     m = np.expm1(-2 * np.abs(wide))
     return (np.sign(wide) * -m / (2 + m)).astype(x.dtype)
@@ -230,13 +222,13 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 def swish(x: np.ndarray) -> np.ndarray:
     """swish = SiLU: ``x·sigmoid(x)`` element-wise."""
-    _floats(x, "swish input")
+    check_floats(x, "swish input")
     return (x.astype(np.float64) * sigmoid(x.astype(np.float64))).astype(x.dtype)
 
 
 def _shifted(x: np.ndarray, axis: int, what: str) -> tuple[np.ndarray, int]:
     """``x - max(x)`` along ``axis`` in float64 (a 0-d ``x`` read as 1-D), and the axis."""
-    _floats(x, what)
+    check_floats(x, what)
     check_int(axis, "axis")
     wide = x.astype(np.float64).reshape(x.shape or (1,))
     pos = dim_position(axis, wide.ndim)
