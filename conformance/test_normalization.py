@@ -28,19 +28,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlspec import testing
 from dlspec.api import Backend
-from dlspec.compare import assert_conforms
+from dlspec.checks import Bound, check_rule
 from dlspec.gradcheck import check_gradient
-from dlspec.strategies import draw_dtype, shapes, values_for
+from dlspec.strategies import draw_dtype, logits, positive, shapes, values_for
 from reference import normalization as ref
-from reference.dtypes import round_to
 
 spec = pytest.mark.spec
 DTYPES = ("float64", "float32", "float16", "bfloat16")
-LOW_PRECISION = ("float16", "bfloat16")
-#: ``(terms, scale)`` of each output, from the float64 inputs, keywords and expected outputs.
-Bound = Callable[[list[Any], dict[str, Any], tuple[np.ndarray, ...]], list[tuple[int, Any]]]
 RULES: dict[str, Callable[..., Any]] = {
     "layer_norm": ref.layer_norm, "batch_norm": ref.batch_norm, "instance_norm": ref.instance_norm,
     "group_norm": ref.group_norm, "softmax": ref.softmax, "log_softmax": ref.log_softmax, "relu": ref.relu,
@@ -53,41 +48,8 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "silu")
 
 
 def check(backend: Backend, name: str, args: list[Any], dtype: str, bound: Bound, **kwargs: Any) -> None:
-    """:func:`conform` with the reference rule of ``name`` in this area."""
-    conform(backend, name, RULES[name], args, dtype, bound, **kwargs)
-
-
-def conform(backend: Backend, name: str, rule: Callable[..., Any], args: list[Any], dtype: str, bound: Bound,
-            **kwargs: Any) -> None:
-    """Spec operation ``name`` on ``args`` (float arrays given to the backend in ``dtype``,
-    integer arrays as int64, anything else as it is) against ``rule`` on the same values in
-    float64; each output must have ``dtype`` and conform under ``bound``'s (terms, scale).
-    Where the rule raises, the backend must raise."""
-    fn = testing.op(backend, name)
-    testing.require_dtype(backend, dtype)
-    text = ", ".join(f"{a.tolist()} {(a.dtype.kind == 'f' and dtype) or 'int64'}" if isinstance(a, np.ndarray)
-                     else repr(a) for a in args)
-    text += "".join(f", {k}={v!r}" for k, v in kwargs.items())
-    wide = [a.astype(np.float64 if a.dtype.kind == "f" else np.int64) if isinstance(a, np.ndarray) else a for a in args]
-
-    def run() -> Any:
-        return fn(*(backend.asarray(a, dtype if a.dtype.kind == "f" else "int64") if isinstance(a, np.ndarray) else a
-                    for a in args), **kwargs)
-
-    try:
-        expected = rule(*wide, **kwargs)
-    except (ValueError, TypeError):
-        with testing.raises_as_spec(backend, f"{name}({text})"):
-            run()
-        return
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    actual = run()
-    actual = actual if isinstance(actual, tuple) else (actual,)
-    assert len(actual) == len(expected), f"{backend.name} {name}: {len(actual)} outputs, expected {len(expected)}"
-    for i, (got, want, (terms, scale)) in enumerate(zip(actual, expected, bound(wide, kwargs, expected))):
-        lowp = round_to(want, dtype) if dtype in LOW_PRECISION else None
-        assert_conforms(backend, got, want, op=f"{name} output {i}", dtype=dtype, terms=terms, scale=scale,
-                        lowp_expected=lowp, inputs=text)
+    """:func:`dlspec.checks.check_rule` with the reference rule of ``name`` in this area."""
+    check_rule(backend, name, RULES[name], args, dtype, bound, **kwargs)
 
 
 # -- tolerance bounds ------------------------------------------------------------------------
@@ -173,10 +135,6 @@ def elementwise_bound(args: list[Any], kwargs: dict[str, Any], out: tuple[np.nda
 # -- strategies --------------------------------------------------------------------------------
 
 
-def positive(shape: tuple[int, ...], dtype: str, data: st.DataObject) -> np.ndarray:
-    """Values in [0.25, 8.25] held by ``dtype`` (variances)."""
-    return round_to(np.abs(values_for(shape, dtype, data)) + 0.25, dtype)
-
 
 @st.composite
 def channel_shapes(draw: st.DrawFn, min_spatial: int = 0, min_batch: int = 0) -> tuple[int, ...]:
@@ -184,11 +142,6 @@ def channel_shapes(draw: st.DrawFn, min_spatial: int = 0, min_batch: int = 0) ->
     return (draw(st.integers(min_batch, 3), label="N"), draw(st.integers(1, 4), label="C"),
             *draw(shapes(min_spatial, 2, 1, 3), label="spatial"))
 
-
-def logits(shape: tuple[int, ...], dtype: str, data: st.DataObject) -> np.ndarray:
-    """Values in [-8, 8], or scaled to [-1e4, 1e4] (large logits), held by ``dtype``."""
-    magnitude = data.draw(st.sampled_from((1.0, 1250.0)), label="magnitude")
-    return np.asarray(round_to(values_for(shape, dtype, data) * magnitude, dtype))
 
 
 def maybe(data: st.DataObject, value: Any, label: str) -> Any:

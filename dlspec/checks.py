@@ -1,6 +1,9 @@
 """Checks shared by conformance tests: run one spec operation on the backend and on the
 reference, then compare what the spec pins down.
 
+:func:`check_op` serves data movement (exact values, aliasing, strides); :func:`check_rule`
+serves numerical operations (a float64 reference rule and a tolerance bound per output).
+
 ``aspect="values"`` checks the result's shape, dtype and values (exactly: these operations
 move data), that the input was not mutated, and that the backend raises where the
 reference raises.  ``aspect="layout"`` checks aliasing (the result shares memory with its
@@ -9,18 +12,25 @@ input exactly when the reference's does) and, where the backend exposes them, st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import prod
 from typing import Any, Literal
+
+import numpy as np
 
 from dlspec import testing
 from dlspec.api import Backend
 from dlspec.backends.reference import ReferenceBackend
 from dlspec.compare import ConformanceError, assert_conforms
 from dlspec.strategies import Layout
+from reference.dtypes import round_to
 
 ORACLE = ReferenceBackend()
 ORACLE.is_oracle = True  # its operations are not counted in the run's summary
 Aspect = Literal["values", "layout"]
+LOW_PRECISION = ("float16", "bfloat16")
+#: ``(terms, scale)`` of each output, from the float64 inputs, keywords and expected outputs.
+Bound = Callable[[list[Any], dict[str, Any], tuple[np.ndarray, ...]], list[tuple[int, Any]]]
 
 #: Operations whose result strides the spec leaves to the library, and why.
 FREE_STRIDES = {"clone": "torch's clone keeps a dense input's strides (preserve_format); numpy's copy is row-major"}
@@ -87,3 +97,36 @@ def check_strides(backend: Backend, result: Any, expected: tuple[int, ...], what
     if significant_strides(shape, got) != significant_strides(shape, expected):
         raise ConformanceError(f"{backend.name} {what}: strides {got}, the spec says {expected} "
                                f"(size-1 dimensions ignored)\n{testing.reproduction(backend, what, '')}")
+
+
+def check_rule(backend: Backend, name: str, rule: Callable[..., Any], args: list[Any], dtype: str, bound: Bound,
+            **kwargs: Any) -> None:
+    """Spec operation ``name`` on ``args`` (float arrays given to the backend in ``dtype``,
+    integer arrays as int64, anything else as it is) against ``rule`` on the same values in
+    float64; each output must have ``dtype`` and conform under ``bound``'s (terms, scale).
+    Where the rule raises, the backend must raise."""
+    fn = testing.op(backend, name)
+    testing.require_dtype(backend, dtype)
+    text = ", ".join(f"{a.tolist()} {(a.dtype.kind == 'f' and dtype) or 'int64'}" if isinstance(a, np.ndarray)
+                     else repr(a) for a in args)
+    text += "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    wide = [a.astype(np.float64 if a.dtype.kind == "f" else np.int64) if isinstance(a, np.ndarray) else a for a in args]
+
+    def run() -> Any:
+        return fn(*(backend.asarray(a, dtype if a.dtype.kind == "f" else "int64") if isinstance(a, np.ndarray) else a
+                    for a in args), **kwargs)
+
+    try:
+        expected = rule(*wide, **kwargs)
+    except (ValueError, TypeError):
+        with testing.raises_as_spec(backend, f"{name}({text})"):
+            run()
+        return
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    actual = run()
+    actual = actual if isinstance(actual, tuple) else (actual,)
+    assert len(actual) == len(expected), f"{backend.name} {name}: {len(actual)} outputs, expected {len(expected)}"
+    for i, (got, want, (terms, scale)) in enumerate(zip(actual, expected, bound(wide, kwargs, expected))):
+        lowp = round_to(want, dtype) if dtype in LOW_PRECISION else None
+        assert_conforms(backend, got, want, op=f"{name} output {i}", dtype=dtype, terms=terms, scale=scale,
+                        lowp_expected=lowp, inputs=text)

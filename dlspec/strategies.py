@@ -187,3 +187,14 @@ def values_for(shape: tuple[int, ...], dtype: str, data: st.DataObject | None = 
         floats = floats.filter(lambda v: abs(v) >= 0.25)
     values = round_to(data.draw(hnp.arrays(np.float64, shape, elements=floats), label="values"), dtype)
     return np.where(np.abs(values) < smallest_normal(dtype), 0.0, values)
+
+
+def positive(shape: tuple[int, ...], dtype: str, data: st.DataObject) -> np.ndarray:
+    """Values in [0.25, 8.25] held by ``dtype`` (variances)."""
+    return round_to(np.abs(values_for(shape, dtype, data)) + 0.25, dtype)
+
+
+def logits(shape: tuple[int, ...], dtype: str, data: st.DataObject) -> np.ndarray:
+    """Values in [-8, 8], or scaled to [-1e4, 1e4] (large logits), held by ``dtype``."""
+    magnitude = data.draw(st.sampled_from((1.0, 1250.0)), label="magnitude")
+    return np.asarray(round_to(values_for(shape, dtype, data) * magnitude, dtype))

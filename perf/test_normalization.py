@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.test_normalization import Bound, layer_norm_bound, log_softmax_bound, softmax_bound
+from conformance.test_normalization import layer_norm_bound, log_softmax_bound, softmax_bound
 from dlspec import bench, testing
+from dlspec.checks import Bound
 from dlspec.compare import assert_conforms
 from dlspec.strategies import distinct_values
 from reference import normalization as ref
