@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from reference.guards import typed
+from reference.guards import check_floats, typed
 from reference.normalization import softmax
 
 
@@ -49,7 +49,7 @@ def decode_attention(q: np.ndarray, cache_k: np.ndarray, cache_v: np.ndarray, le
     """Causal attention of ``q`` ``(B, T, Hq, D)``, the last ``T`` tokens of each sequence,
     over the first ``lengths[b]`` slots of the caches ``(B, max_len, Hkv, D)``; returns
     ``(B, T, Hq, D)`` in float64 (see the module docstring for positions and GQA heads)."""
-    q, k, v = _floats(q, "q"), _floats(cache_k, "cache_k"), _floats(cache_v, "cache_v")
+    q, k, v = (check_floats(a, name).astype(np.float64) for a, name in ((q, "q"), (cache_k, "cache_k"), (cache_v, "cache_v")))
     group = _attention_shapes(q, k, v)
     batch, steps, heads, dim = q.shape
     ends = _lengths(lengths, batch, steps, k.shape[1])
@@ -66,7 +66,7 @@ def decode_attention(q: np.ndarray, cache_k: np.ndarray, cache_v: np.ndarray, le
 def causal_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Full causal self-attention over whole sequences ``(B, S, H, D)``: token ``i`` attends
     to tokens ``0 … i``; the result every decoding step must reproduce (AT16)."""
-    q = _floats(q, "q")
+    q = check_floats(q, "q").astype(np.float64)
     if q.ndim != 4 or k.ndim != 4 or q.shape[1] != k.shape[1]:
         raise ValueError(f"causal attention takes (B, S, H, D) arrays of one length, got q {q.shape} and k {k.shape}")
     return decode_attention(q, k, v, np.full(q.shape[0], q.shape[1], dtype=np.int64))
@@ -126,12 +126,6 @@ def paged_attention(q: np.ndarray, pool_k: np.ndarray, pool_v: np.ndarray, block
 
 
 # -- guards -----------------------------------------------------------------------------
-
-
-def _floats(x: np.ndarray, what: str) -> np.ndarray:
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} must be a float array, got dtype {x.dtype}")
-    return x.astype(np.float64)
 
 
 def _same_kind(cache: np.ndarray, new: np.ndarray, cache_name: str, new_name: str) -> None:
