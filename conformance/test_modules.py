@@ -1,6 +1,7 @@
 """Conformance: modules — parameters, buffers, state_dict, train/eval, dtype conversion, save
-and load (catalogue MD01, MD02, MD04–MD07, MD10, MD14) — and training techniques: gradient
-checkpointing and LoRA (TR01–TR03).
+and load, hooks, moving to a device, pickling the whole model, save_pretrained (catalogue
+MD01–MD07, MD09, MD10, MD14–MD16) — and training techniques: gradient checkpointing and LoRA
+(TR01–TR03).
 
 Module trees are drawn by hypothesis as plain data (see :mod:`reference.modules`); a backend
 with the ``modules`` capability builds each with its own module system, and what it reports
@@ -201,6 +202,94 @@ def test_notes_double_keeps_num_batches_tracked(backend):
     got = {name: dtype for name, _, dtype in testing.op(backend, "module_convert")(NOTES_NET, "float64")}
     assert got["bn.num_batches_tracked"] == "int64" and got["steps"] == "int64", f"{backend.name}: {got}"
     assert got["bn.running_mean"] == got["sub.weight"] == "float64", f"{backend.name}: {got}"
+
+
+# -- hooks, devices, saving the whole model (MD03 MD09 MD15 MD16) ------------------------------------
+
+
+@spec("MD03")
+@given(calls=st.lists(st.sampled_from(ref.HOOK_CALLS), min_size=1, max_size=4), scale=st.sampled_from((2.0, -0.5)),
+       data=st.data())
+def test_module_hooks(backend, calls, scale, data):
+    """MD03: calling a module, m(x), runs its forward pre-hook and forward hook once each around
+    forward(), and the forward hook's return value replaces the output; calling m.forward(x)
+    directly runs neither hook (the counts do not move) and returns forward's own output."""
+    testing.require(backend, "modules")
+    x, w, b = (values_for(shape, "float32", data) for shape in ((2, 3), (4, 3), (4,)))
+    got = testing.op(backend, "module_hooks")(*(backend.asarray(v, "float32") for v in (x, w, b)), scale, calls)
+    counts = [(pre, post) for _, pre, post in got]
+    assert counts == ref.hook_counts(calls), \
+        f"{backend.name}: (pre-hook, hook) counts after {calls}: {counts}, expected {ref.hook_counts(calls)}"
+    for (out, _, _), how in zip(got, calls, strict=True):
+        magnitude = ref.hooked_linear(np.abs(x), np.abs(w), np.abs(b), abs(scale), how)
+        assert_conforms(backend, out, ref.hooked_linear(x, w, b, scale, how), op=f"hooked Linear, {how}", dtype="float32",
+                        terms=4, scale=magnitude, inputs=f"calls={calls}, scale={scale}")
+
+
+@spec("MD09")
+@given(tree=trees)
+def test_module_to_device(backend, tree):
+    """MD09: module.to(device) — here a device of the backend's other than the one it runs on
+    (CUDA from the CPU where there is one, else torch's tensor-less 'meta' device) — returns the
+    same module, converted in place, and moves every parameter and every buffer, persistent or
+    not, of every sub-module; the names (the structure) stay as they were."""
+    testing.require(backend, "modules")
+    got = testing.op(backend, "module_to_device")(tree)
+    assert got["device"] != backend.device, f"{backend.name}: moved to {got['device']}, its own device"
+    _check_same(backend, f"module.to({got['device']})", got, ref.to_device(tree, got["device"]), tree)
+
+
+#: (class_available, weights_only): the class importable and weights_only=False round-trips;
+#: the class gone, or weights_only=True (torch.load's default), raises.
+PICKLE_CASES = [pytest.param(True, False, id="class-present"), pytest.param(False, False, id="class-absent"),
+                pytest.param(True, True, id="weights-only")]
+
+
+@spec("MD15")
+@pytest.mark.parametrize(("class_available", "weights_only"), PICKLE_CASES)
+@given(tree=trees, seed=st.integers(0, 2**16))
+def test_module_pickle_round_trip(backend, class_available, weights_only, tree, seed):
+    """MD15: saving the whole model (pickling the module, torch.save(model)) saves its class's
+    name, not its code: loaded where the class is importable, with weights_only=False, it comes
+    back holding its whole state; where the class cannot be imported loading raises, and
+    weights_only=True (torch.load's default) refuses any pickled module, class or not."""
+    testing.require(backend, "modules")
+    fn = testing.op(backend, "module_pickle_round_trip")
+    state = _state(tree, seed)
+    given_state = {k: backend.asarray(v, v.dtype.name) for k, v in state.items()}
+    try:
+        expected = ref.pickle_round_trip(tree, state, class_available, weights_only)
+    except (ValueError, TypeError):
+        with testing.raises_as_spec(backend, f"loading a pickled module, class_available={class_available}, "
+                                             f"weights_only={weights_only}"):
+            fn(tree, given_state, class_available, weights_only)
+        return
+    got = fn(tree, given_state, class_available, weights_only)
+    _check_same(backend, "state_dict keys after pickling the module", list(got), list(expected), tree)
+    for name, value in expected.items():
+        assert_conforms(backend, got[name], value, op=f"pickled module {name}", exact=True, inputs=str(tree))
+
+
+@spec("MD16")
+def test_save_pretrained_round_trip(backend, tmp_path):
+    """MD16, a fact of Hugging Face ``transformers`` (on torch; optional, transformers is not a
+    dependency): model.save_pretrained(dir) writes config.json and model.safetensors, and
+    from_pretrained(dir) rebuilds the model with identical weights."""
+    if not backend.library.startswith("torch"):
+        pytest.skip(f"{testing.NOT_APPLICABLE} {backend.name}: the transformers library runs on torch")
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed (MD16 needs it)")
+    torch = backend.torch
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=32, max_position_embeddings=16)
+    model = transformers.BertModel(config)
+    model.save_pretrained(tmp_path)
+    files = sorted(path.name for path in tmp_path.iterdir())
+    assert files == sorted(ref.PRETRAINED_FILES), f"save_pretrained wrote {files}, expected {list(ref.PRETRAINED_FILES)}"
+    state, loaded = model.state_dict(), transformers.BertModel.from_pretrained(tmp_path).state_dict()
+    assert list(loaded) == list(state), f"from_pretrained keys {list(loaded)}, expected {list(state)}"
+    differ = [name for name, value in state.items() if not torch.equal(loaded[name], value)]
+    assert not differ, f"from_pretrained changed the weights {differ}"
 
 
 # -- LoRA (TR02 TR03) -------------------------------------------------------------------------------

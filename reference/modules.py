@@ -25,6 +25,12 @@ converts floating parameters and buffers only — integer buffers such as
 ``num_batches_tracked`` keep int64 (MD10); ``load_state_dict`` needs exactly the state_dict's
 keys and shapes (strict) and copies the values into the module's own dtypes (MD06).
 
+Calling a module, ``m(x)``, runs its forward pre-hooks, ``forward`` and its forward hooks, a
+hook's return value replacing the output; ``m.forward(x)`` runs no hook (MD03).
+``.to(device)`` moves every parameter and buffer of every sub-module and returns the same
+module (MD09).  Pickling the whole module saves its class's name, not its code (MD15);
+``save_pretrained`` writes a config and the weights (MD16).
+
 LoRA (TR02, TR03): a frozen ``(out, in)`` weight ``W`` plus ``(alpha / r)·B·A`` with trainable
 ``A`` ``(r, in)`` and ``B`` ``(out, r)``; ``B`` starts at zero so the output starts equal to the
 base layer's; merging gives one weight ``W + (alpha/r)·B·A`` with the same output.  Gradient
@@ -39,12 +45,16 @@ from typing import Any
 
 import numpy as np
 
-from reference.guards import check_choice, check_int, typed
+from reference.guards import check_choice, check_floats, check_int, typed
 
 Entry = tuple[str, tuple[int, ...], str]
 WHAT = ("parameters", "buffers", "state_dict")
 FLOATING = ("float64", "float32", "float16", "bfloat16")
 DTYPES = (*FLOATING, "int64", "int32", "int8", "uint8", "bool")
+#: ``m(x)`` through ``__call__`` and ``m.forward(x)`` called directly (MD03).
+HOOK_CALLS = ("call", "forward")
+#: The files Hugging Face ``save_pretrained(dir)`` writes, which ``from_pretrained(dir)`` reads (MD16).
+PRETRAINED_FILES = ("config.json", "model.safetensors")
 _BATCHNORM_BUFFERS = (("running_mean", "float32"), ("running_var", "float32"), ("num_batches_tracked", "int64"))
 _KEYS = {"Linear": {"in_features", "out_features", "bias"}, "BatchNorm1d": {"num_features"}, "Dropout": {"p"},
          "ReLU": set(), "Sequential": {"children"}, "ModuleList": {"children"}, "ModuleDict": {"children"},
@@ -105,6 +115,66 @@ def load_state_dict(tree: dict, state: dict) -> dict[str, np.ndarray]:
         if not isinstance(value, np.ndarray) or value.shape != shape:
             raise ValueError(f"load_state_dict: {name} needs an array of shape {shape}, got {_describe(value)}")
         loaded[name] = value.astype(np.float32 if dtype == "bfloat16" else dtype)
+    return loaded
+
+
+# -- hooks, devices, saving the whole model (MD03 MD09 MD15 MD16) ------------------------------
+
+
+@typed
+def hook_counts(calls: Sequence[str]) -> list[tuple[int, int]]:
+    """``(forward pre-hook, forward hook)`` call counts so far after each of ``calls`` on one
+    module (MD03): ``"call"`` (``m(x)``, ``__call__``) runs both hooks around ``forward``,
+    ``"forward"`` (``m.forward(x)`` called directly) runs neither."""
+    counts, found = (0, 0), []
+    for how in calls:
+        check_choice(how, "call", HOOK_CALLS)
+        counts = (counts[0] + 1, counts[1] + 1) if how == "call" else counts
+        found.append(counts)
+    return found
+
+
+@typed
+def hooked_linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, scale: float, how: str) -> np.ndarray:
+    """The output of a ``Linear`` of ``weight`` ``(out, in)`` and ``bias`` ``(out,)`` whose forward
+    hook returns ``scale · output`` (MD03): ``m(x)`` gives the hook's value, which replaces the
+    output, ``scale · (x @ W.T + b)``; ``m.forward(x)`` the plain ``x @ W.T + b``."""
+    check_choice(how, "how", HOOK_CALLS)
+    for value, what in ((x, "x"), (weight, "weight"), (bias, "bias")):
+        check_floats(value, what, 1)
+    if weight.ndim != 2 or bias.shape != weight.shape[:1]:
+        raise ValueError(f"weight must be (out, in) and bias (out,), got {weight.shape} and {bias.shape}")
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x must end in in_features = {weight.shape[1]}, got shape {x.shape}")
+    out = _product(x, weight) + np.asarray(bias, np.float64)
+    return scale * out if how == "call" else out
+
+
+@typed
+def to_device(tree: dict, device: str) -> dict[str, Any]:
+    """``module.to(device)`` (MD09): converts in place, so the same module comes back
+    (``same_module``), and leaves the structure alone while every parameter and every buffer
+    — persistent or not, of every sub-module — ends on ``device``: ``entries`` holds
+    ``(name, device type)`` in ``named_parameters()`` then ``named_buffers()`` order."""
+    kind = device.partition(":")[0]
+    if not kind.isidentifier():
+        raise ValueError(f"device must name a device type such as 'cuda' or 'cuda:1', got {device!r}")
+    names = [name for what in ("parameters", "buffers") for name, _, _ in named_entries(tree, what)]
+    return {"device": kind, "same_module": True, "entries": [(name, kind) for name in names]}
+
+
+@typed
+def pickle_round_trip(tree: dict, state: dict, class_available: bool, weights_only: bool) -> dict[str, np.ndarray]:
+    """Saving the whole module (pickling it, ``torch.save(model)``) and loading it back (MD15).
+    The pickle names the module's class but does not hold its code: where the class cannot be
+    imported, loading raises ``ValueError``; ``weights_only=True`` (``torch.load``'s default
+    since torch 2.6) refuses any pickled module, class or not.  Otherwise the module comes back
+    holding the state :func:`load_state_dict` gives it."""
+    loaded = load_state_dict(tree, state)
+    if weights_only:
+        raise ValueError("weights_only=True loads tensors and plain containers only: a pickled module is refused")
+    if not class_available:
+        raise ValueError("the pickle names the module's class but holds no code: loading needs the class definition")
     return loaded
 
 

@@ -65,6 +65,38 @@ RNG = np.random.default_rng(0)
 X, W, A, B = RNG.standard_normal((4, 3)), RNG.standard_normal((5, 3)), RNG.standard_normal((2, 3)), RNG.standard_normal((5, 2))
 
 
+def test_hooks_run_on_call_only():
+    """MD03, the catalogue's example: a hook fires once on m(x) and no more on m.forward(x); the
+    forward hook's return value (here 3 × the output) replaces m(x)'s output only."""
+    assert ref.hook_counts(["call", "forward"]) == [(1, 1), (1, 1)]
+    assert ref.hook_counts(["forward", "call", "call"]) == [(0, 0), (1, 1), (2, 2)]
+    b = RNG.standard_normal(5)
+    np.testing.assert_allclose(ref.hooked_linear(X, W, b, 3.0, "forward"), X @ W.T + b, rtol=1e-12)
+    np.testing.assert_allclose(ref.hooked_linear(X, W, b, 3.0, "call"), 3.0 * (X @ W.T + b), rtol=1e-12)
+
+
+def test_to_device_moves_every_parameter_and_buffer():
+    """MD09: after .to(device) every parameter and buffer of every sub-module, the
+    non-persistent 'tmp' included, is on the device, and the module itself is returned."""
+    moved = ref.to_device(NET, "cuda:1")
+    assert moved["device"] == "cuda" and moved["same_module"] is True
+    assert moved["entries"] == [(name, "cuda") for name in ["w", "sub.weight", "sub.bias", "bn.weight", "bn.bias", "steps",
+                                                            "tmp", "bn.running_mean", "bn.running_var",
+                                                            "bn.num_batches_tracked"]]
+
+
+def test_pickled_module_needs_its_class_and_weights_only_false():
+    """MD15: the state comes back only with the class importable and weights_only=False."""
+    bn = {"type": "BatchNorm1d", "num_features": 2}
+    state = {name: np.full(shape, 2.0) for name, shape, _ in ref.named_entries(bn, "state_dict")}
+    assert list(ref.pickle_round_trip(bn, state, True, False)) == list(state)
+    for class_available, weights_only, message in ((False, False, "class"), (True, True, "weights_only"),
+                                                   (False, True, "weights_only")):
+        with pytest.raises(ValueError, match=message):
+            ref.pickle_round_trip(bn, state, class_available, weights_only)
+    assert ref.PRETRAINED_FILES == ("config.json", "model.safetensors")  # MD16
+
+
 def test_lora_against_numpy_products():
     """TR03: y = x W^T + (alpha/r) x A^T B^T, and the merged weight W + (alpha/r) B A gives it."""
     expected = X @ W.T + 8.0 / 2 * (X @ A.T) @ B.T
@@ -113,6 +145,14 @@ def test_checkpointed_mlp_is_the_plain_function():
     (lambda: ref.module_names([]), TypeError),
     (lambda: ref.converted_entries(NET, "float8"), ValueError),
     (lambda: ref.load_state_dict(NET, {"w": 1}), ValueError),
+    (lambda: ref.hook_counts(["call", "backward"]), ValueError),
+    (lambda: ref.hooked_linear(X, W, np.ones(4), 1.0, "call"), ValueError),
+    (lambda: ref.hooked_linear(X, W, np.ones(5, np.int64), 1.0, "call"), TypeError),
+    (lambda: ref.hooked_linear(X, W, np.ones(5), 1.0, "__call__"), ValueError),
+    (lambda: ref.to_device(NET, ""), ValueError),
+    (lambda: ref.to_device(NET, 0), TypeError),
+    (lambda: ref.pickle_round_trip(NET, {}, True, False), ValueError),
+    (lambda: ref.pickle_round_trip(NET, {}, "yes", False), TypeError),
     (lambda: ref.lora_linear(X, W, A, B.T, 1.0), ValueError),
     (lambda: ref.lora_linear(np.ones((4, 2)), W, A, B, 1.0), ValueError),
     (lambda: ref.lora_merge(W.astype(np.int64), A.astype(np.int64), B.astype(np.int64), 1.0), TypeError),

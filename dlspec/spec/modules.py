@@ -9,6 +9,7 @@ can provide.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dlspec.spec import Array, spec_op
@@ -41,6 +42,27 @@ class ModuleOps:
     def module_save_load(self, tree: dict, state: dict[str, Any]) -> dict[str, Array]:
         """Load ``state`` (arrays by key) into a built tree (strict), save its ``state_dict``
         to bytes, load those into a freshly built tree and return its ``state_dict``."""
+
+    @spec_op("MD03")
+    def module_hooks(self, x: Array, weight: Array, bias: Array, scale: float,
+                     calls: Sequence[str]) -> list[tuple[Array, int, int]]:
+        """A ``Linear`` of ``weight`` and ``bias`` with a counting forward pre-hook and a counting
+        forward hook that returns ``scale`` times the output; for each of ``calls`` (``"call"``:
+        ``m(x)``, ``"forward"``: ``m.forward(x)``) the output and both hooks' counts so far."""
+
+    @spec_op("MD09")
+    def module_to_device(self, tree: dict, device: str | None = None) -> dict[str, Any]:
+        """``module.to(device)`` on a built tree; ``None`` means a device of the backend's other
+        than the one it runs on.  Returns ``{"device": device type, "same_module": whether
+        .to returned the module itself, "entries": [(name, device type)]}`` over
+        ``named_parameters()`` then ``named_buffers()`` afterwards."""
+
+    @spec_op("MD15")
+    def module_pickle_round_trip(self, tree: dict, state: dict[str, Any], class_available: bool,
+                                 weights_only: bool) -> dict[str, Array]:
+        """Load ``state`` into a built tree held by a module of a class of its own, save the
+        whole module (pickled, not its ``state_dict``), make the class unimportable unless
+        ``class_available``, load it with ``weights_only`` and return its tree's ``state_dict``."""
 
     @spec_op("TR02 TR03")
     def lora_module_grads(self, x: Array, weight: Array, a: Array, b: Array, alpha: float) -> dict[str, Array | None]:

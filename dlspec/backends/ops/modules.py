@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import io
 import math
+import pickle
+import sys
+import types
+import uuid
 from typing import Any
 
 from dlspec.spec import composed
@@ -101,6 +105,60 @@ class TorchModules:
         return dict(fresh.state_dict())
 
     @composed
+    def module_hooks(self, x: Any, weight: Any, bias: Any, scale: float, calls: Any) -> list[tuple[Any, int, int]]:
+        torch = self.torch
+        layer = torch.nn.Linear(weight.shape[1], weight.shape[0], device=weight.device, dtype=weight.dtype)
+        with torch.no_grad():
+            layer.weight.copy_(weight)
+            layer.bias.copy_(bias)
+        counts = [0, 0]
+
+        def pre_hook(module: Any, inputs: Any) -> None:
+            counts[0] += 1  # returns None: the input is kept
+
+        def hook(module: Any, inputs: Any, output: Any) -> Any:
+            counts[1] += 1
+            return scale * output  # MD03: a hook's return value replaces the output
+
+        layer.register_forward_pre_hook(pre_hook)
+        layer.register_forward_hook(hook)
+        found = []
+        for how in calls:
+            with torch.no_grad():
+                out = self._invoke(layer, x, how)
+            found.append((out, *counts))
+        return found
+
+    def module_to_device(self, tree: dict, device: str | None = None) -> dict[str, Any]:
+        module = self._build(tree)
+        target = self.torch.device(self._spare_device() if device is None else device)
+        moved = self._move(module, target)
+        tensors = [*module.named_parameters(), *module.named_buffers()]
+        return {"device": target.type, "same_module": moved is module,
+                "entries": [(name, t.device.type) for name, t in tensors]}
+
+    @composed
+    def module_pickle_round_trip(self, tree: dict, state: dict[str, Any], class_available: bool,
+                                 weights_only: bool) -> dict[str, Any]:
+        torch = self.torch
+        home = types.ModuleType(f"dlspec_pickled_{uuid.uuid4().hex}")  # a throwaway module defining the class
+        home.Net = type("Net", (torch.nn.Module,), {"__module__": home.__name__})
+        sys.modules[home.__name__] = home
+        try:
+            net = home.Net()
+            net.body = self._build(tree)
+            net.body.load_state_dict(state)
+            saved = io.BytesIO()
+            torch.save(net, saved)  # the whole module, pickled: its class by name, not its code
+            saved.seek(0)
+            if not class_available:
+                del sys.modules[home.__name__]  # as in a process that never defined it
+            loaded = self._load_module(saved, weights_only)
+        finally:
+            sys.modules.pop(home.__name__, None)
+        return dict(loaded.body.state_dict())
+
+    @composed
     def lora_module_grads(self, x: Any, weight: Any, a: Any, b: Any, alpha: float) -> dict[str, Any]:
         torch, nn = self.torch, self.torch.nn
         module = nn.Module()
@@ -138,6 +196,31 @@ class TorchModules:
 
         hidden = self.torch.utils.checkpoint.checkpoint(segment, x, w1, use_reentrant=False) if checkpoint else segment(x, w1)
         return functional.linear(hidden, w2)
+
+    def _invoke(self, module: Any, x: Any, how: str) -> Any:
+        """``m(x)`` through ``__call__`` (``"call"``) or ``m.forward(x)`` directly (``"forward"``)."""
+        if how not in ref.HOOK_CALLS:
+            raise ValueError(f"how must be one of {ref.HOOK_CALLS}, got {how!r}")
+        return module(x) if how == "call" else module.forward(x)
+
+    def _spare_device(self) -> str:
+        """A device other than the backend's: CUDA from the CPU where there is one, else the
+        tensor-less ``meta`` device; the CPU from CUDA."""
+        if self.device != "cpu":
+            return "cpu"
+        return "cuda" if self.torch.cuda.is_available() else "meta"
+
+    def _move(self, module: Any, device: Any) -> Any:
+        """``module.to(device)``: what it returns."""
+        return module.to(device)
+
+    def _load_module(self, saved: io.BytesIO, weights_only: bool) -> Any:
+        """``torch.load`` of a pickled module; pickle's own errors (the class cannot be found,
+        ``weights_only`` refuses the pickle) become the spec's ``ValueError``."""
+        try:
+            return self.torch.load(saved, weights_only=weights_only)
+        except (pickle.UnpicklingError, AttributeError, ImportError) as exc:
+            raise ValueError(f"torch.load cannot rebuild the pickled module: {type(exc).__name__}: {exc}") from exc
 
     def _build(self, tree: dict) -> Any:
         """The tree as torch modules (float32 parameters, zero-filled buffers) on the device."""
