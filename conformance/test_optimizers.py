@@ -1,13 +1,14 @@
 """Conformance: optimizers, gradient clipping, gradient accumulation and LR schedules
-(catalogue OP01–OP18, MD12, P06).
+(catalogue OP01–OP18, MD11–MD13, P06).
 
 Each optimizer runs a few steps from a fresh state on per-step gradients drawn by hypothesis,
 and its parameters are compared with ``reference.optimizers.run`` in float64.  The tolerance
 is the policy's for an accumulation: every step adds at most ``ROUNDINGS_PER_STEP`` rounding
 errors relative to the parameter and to the magnitude of its update, the latter taken from
 the reference run on the gradients' absolute values, where no cancellation can shrink a sum
-(so the bound covers the EMAs' cancellations).  States, the state-dict round trip,
-``zero_grad``, ``clip_grad_norm_``, accumulated gradients and LR schedules follow.
+(so the bound covers the EMAs' cancellations).  Parameter groups, a model's own parameters
+stepped, states, the state-dict round trip, ``zero_grad``, ``clip_grad_norm_``, accumulated
+gradients, LR schedules and their resumption follow.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ HYPER: dict[str, st.SearchStrategy[dict[str, Any]]] = {
                                       "eps": st.sampled_from((1e-10, 1e-3)), "maximize": st.booleans()}),
 }
 HYPER["adamw"] = HYPER["adam"]
+HYPER["adadelta"] = st.fixed_dictionaries({"lr": st.sampled_from((1.0, 0.5, 0.1)), "rho": st.sampled_from((0.9, 0.5, 0.99)),
+                                           "eps": st.sampled_from((1e-6, 1e-3)), "weight_decay": DECAY,
+                                           "maximize": st.booleans()})
+#: A parameter group's own options (OP10): its lr and weight decay, each possibly left to the
+#: constructor's.
+GROUP_HYPER = st.fixed_dictionaries({}, optional={"lr": LR, "weight_decay": DECAY})
 NAMES = sorted(HYPER)
 
 
@@ -58,10 +65,12 @@ NAMES = sorted(HYPER)
 
 
 @st.composite
-def problems(draw: st.DrawFn, dtype: str, max_steps: int = 5) -> tuple[list[np.ndarray], list[list[np.ndarray | None]]]:
-    """1–3 parameters of up to 2-D shapes (≤ 3 a side) and 1–``max_steps`` steps of gradients,
-    values held by ``dtype``; now and then a gradient is ``None`` (the parameter is skipped)."""
-    param_shapes = draw(st.lists(shapes(0, 2, 1, 3), min_size=1, max_size=3), label="shapes")
+def problems(draw: st.DrawFn, dtype: str, max_steps: int = 5,
+             min_params: int = 1) -> tuple[list[np.ndarray], list[list[np.ndarray | None]]]:
+    """``min_params``–3 parameters of up to 2-D shapes (≤ 3 a side) and 1–``max_steps`` steps of
+    gradients, values held by ``dtype``; now and then a gradient is ``None`` (the parameter is
+    skipped)."""
+    param_shapes = draw(st.lists(shapes(0, 2, 1, 3), min_size=min_params, max_size=3), label="shapes")
     data = draw(st.data())
     params = [values_for(s, dtype, data) for s in param_shapes]
     steps = draw(st.integers(1, max_steps), label="steps")
@@ -122,6 +131,33 @@ def check_steps(backend: Backend, name: str, params: list[np.ndarray], grads: li
     return got
 
 
+def check_group_steps(backend: Backend, name: str, groups: list[tuple[list[np.ndarray], dict[str, Any]]],
+                      grads: list[list[np.ndarray | None]], defaults: dict[str, Any], dtype: str) -> None:
+    """``optimizer_group_steps`` against ``reference.optimizers.run_groups``: each group's
+    parameters under the policy of :func:`check_steps` with that group's hyper-parameters, or
+    an error where the reference raises."""
+    fn = testing.op(backend, "optimizer_group_steps")
+    testing.require_dtype(backend, dtype)
+    params = [p for group, _ in groups for p in group]
+    text = f"groups={[own for _, own in groups]}, defaults={defaults}: " + _describe(name, params, grads, {}, dtype)
+    inputs = _inputs(backend, params, grads, dtype)
+    sizes = np.cumsum([0] + [len(group) for group, _ in groups])
+    args = ([(inputs[0][a:b], own) for a, b, (_, own) in zip(sizes, sizes[1:], groups)], inputs[1], defaults)
+    try:
+        expected, _ = ref.run_groups(name, groups, grads, defaults)
+    except (ValueError, TypeError):
+        with testing.raises_as_spec(backend, f"optimizer_group_steps({text})"):
+            fn(name, *args)
+        return
+    got = fn(name, *args)
+    assert len(got) == len(params), f"{backend.name}: {len(got)} parameters returned for {len(params)}"
+    scales = [scale for a, b, (group, own) in zip(sizes, sizes[1:], groups)
+              for scale in error_scale(name, group, [step[a:b] for step in grads], {**defaults, **own})[0]]
+    for actual, want, scale in zip(got, expected, scales):
+        assert_conforms(backend, actual, want, op="optimizer_group_steps", dtype=dtype, terms=ROUNDINGS_PER_STEP,
+                        scale=scale, inputs=text)
+
+
 # -- optimizer trajectories (OP01-OP08, OP12, OP14, OP16, OP17) ------------------------------
 
 
@@ -133,8 +169,9 @@ def test_optimizer_steps(backend, name, data):
     torch's form v = μv + g, p −= lr·(g + μv): OP02, OP03), Adam (bias correction, eps outside
     the square root, L2 weight decay through the gradient, amsgrad, maximize: OP04, OP05,
     OP17), AdamW (decay p·(1 − lr·wd) before the update, OP06), RMSprop (alpha, centered,
-    momentum, OP07) and Adagrad (lr decay, initial accumulator) follow the reference; the
-    update descends, p − lr·g (OP12); a parameter without gradient is skipped (OP14)."""
+    momentum, OP07), Adagrad (lr decay, initial accumulator) and Adadelta (rho, eps inside
+    both roots; torch.optim ships all six, OP16) follow the reference; the update descends,
+    p − lr·g (OP12); a parameter without gradient is skipped (OP14)."""
     dtype = draw_dtype(backend, data, DTYPES)
     params, grads = data.draw(problems(dtype), label="problem")
     check_steps(backend, name, params, grads, data.draw(HYPER[name], label="hyper"), dtype)
@@ -173,6 +210,72 @@ def test_notes_examples(backend, name, params, grads, hyper):
     values = [np.asarray(p, dtype=np.float64) for p in params]
     steps = [[None if g is None else np.asarray(g, dtype=np.float64) for g in step] for step in grads]
     check_steps(backend, name, values, steps, hyper, "float64")
+
+
+# -- parameter groups (OP10) -------------------------------------------------------------------
+
+
+@spec("OP10")
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_param_groups(backend, name, data):
+    """OP10: an optimizer over two parameter groups steps each group with its own lr and
+    weight decay, a group that leaves one out taking the constructor's value; every other
+    hyper-parameter comes from the constructor."""
+    dtype = draw_dtype(backend, data, DTYPES)
+    params, grads = data.draw(problems(dtype, max_steps=3, min_params=2), label="problem")
+    cut = data.draw(st.integers(1, len(params) - 1), label="cut")
+    groups = [(params[:cut], data.draw(GROUP_HYPER, label="group 0")),
+              (params[cut:], data.draw(GROUP_HYPER, label="group 1"))]
+    check_group_steps(backend, name, groups, grads, data.draw(HYPER[name], label="defaults"), dtype)
+
+
+@spec("OP10")
+def test_param_groups_example(backend):
+    """OP10, the catalogue's example: parameters a = b = 1 with gradient 1 in groups of lr 0.1
+    and 1.0 end at a = 0.90 and b = 0.00; a third group without an lr takes the constructor's
+    0.5."""
+    one = [np.array([1.0])]
+    groups = [(one, {"lr": 0.1}), (one, {"lr": 1.0}), (one, {})]
+    check_group_steps(backend, "sgd", groups, [[np.array([1.0])] * 3], {"lr": 0.5}, "float64")
+
+
+# -- a model's own parameters (MD11) -------------------------------------------------------------
+
+
+def check_model_step(backend: Backend, w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray, lr: float,
+                     dtype: str) -> None:
+    """``model_sgd_step`` against ``reference.optimizers.linear_sgd_step``: the model's weight
+    and bias after one step, each a sum of ``n + in + 4`` roundings at the scale of the step
+    taken on magnitudes (no cancellation)."""
+    fn = testing.op(backend, "model_sgd_step")
+    testing.require_dtype(backend, dtype)
+    text = f"w={w.tolist()}, b={b.tolist()}, x={x.tolist()}, y={y.tolist()}, lr={lr} as {dtype}"
+    expected = ref.linear_sgd_step(w, b, x, y, lr)
+    on_magnitudes = ref.linear_sgd_step(np.abs(w), np.abs(b), np.abs(x), -np.abs(y), lr)
+    got = fn(*(backend.asarray(a, dtype=dtype) for a in (w, b, x, y)), lr)
+    for actual, want, start, moved, part in zip(got, expected, (w, b), on_magnitudes, ("weight", "bias")):
+        assert_conforms(backend, actual, want, op=f"model_sgd_step[{part}]", dtype=dtype,
+                        terms=x.shape[0] + w.shape[1] + 4, scale=2 * np.abs(start) - moved, inputs=text)
+
+
+@spec("MD11")
+@given(data=st.data())
+def test_model_parameters_are_shared(backend, data):
+    """MD11: the parameters handed to the optimizer are the model's own, not copies: after
+    ``loss.backward()`` and ``step()`` the model's weight and bias are those of one SGD step on
+    the mean squared error."""
+    dtype = draw_dtype(backend, data, DTYPES)
+    out_f, in_f, n = (data.draw(st.integers(1, 3), label=what) for what in ("out", "in", "batch"))
+    w, b, x, y = (values_for(s, dtype, data) for s in ((out_f, in_f), (out_f,), (n, in_f), (n, out_f)))
+    check_model_step(backend, w, b, x, y, data.draw(LR, label="lr"), dtype)
+
+
+@spec("MD11")
+def test_model_step_example(backend):
+    """MD11: w = 1, b = 0, x = 1, y = 0: the loss (w·x + b)² has gradients 2 and 2, so one
+    step of lr 0.1 leaves the model with w = 0.8, b = −0.2."""
+    check_model_step(backend, np.array([[1.0]]), np.array([0.0]), np.array([[1.0]]), np.array([[0.0]]), 0.1, "float64")
 
 
 # -- state (OP11, MD12) and the state-dict round trip ------------------------------------
@@ -360,3 +463,53 @@ def test_warm_restarts_oscillate(backend):
     hyper = {"t_0": 2, "t_mult": 1, "eta_min": 0.0}
     assert_conforms(backend, fn("cosine_warm_restarts", 1.0, hyper, 5), np.array([1.0, 0.5, 1.0, 0.5, 1.0]),
                     op="lr_schedule", terms=5, scale=1.0)
+
+
+# -- the three state dicts and resuming a schedule (MD13) ---------------------------------------
+
+
+#: One set of hyper-parameters per schedule, for the state-dict keys.
+SCHEDULE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "step": {"step_size": 2, "gamma": 0.5}, "cosine": {"t_max": 5, "eta_min": 0.0},
+    "linear": {"start_factor": 0.5, "end_factor": 1.0, "total_iters": 3},
+    "cosine_warm_restarts": {"t_0": 2, "t_mult": 2, "eta_min": 0.0},
+}
+RESUME_EPOCHS = 20
+
+
+@spec("MD13")
+@pytest.mark.parametrize("schedule", sorted(SCHEDULE_EXAMPLES))
+@pytest.mark.parametrize("name", NAMES)
+def test_state_dict_keys(backend, name, schedule):
+    """MD13: state dicts live in three places. A linear model's holds exactly ``weight`` and
+    ``bias``; the optimizer's exactly ``state`` and ``param_groups``, each group holding
+    ``params`` and every hyper-parameter; the LR scheduler's at least ``last_epoch`` and
+    ``base_lrs``."""
+    got = testing.op(backend, "state_dict_keys")(name, {}, schedule, SCHEDULE_EXAMPLES[schedule])
+    want = ref.state_dict_keys(name)
+    assert set(got) == set(want), f"{backend.name}: state dicts {sorted(got)}, expected {sorted(want)}"
+    for part, keys in want.items():
+        if part in ref.EXACT_STATE_DICTS:
+            assert set(got[part]) == keys, f"{backend.name}: {part} state dict keys {sorted(got[part])}, want {sorted(keys)}"
+        else:
+            assert keys <= set(got[part]), f"{backend.name}: {part} state dict lacks {sorted(keys - set(got[part]))}"
+
+
+@spec("MD13", "OP15")
+@pytest.mark.parametrize("name", sorted(SCHEDULE_HYPER))
+@given(data=st.data())
+def test_scheduler_resume(backend, name, data):
+    """MD13: saving the optimizer's and the scheduler's state dicts after ``split`` epochs and
+    loading both into a fresh optimizer and scheduler continues the learning rate where it
+    stopped: the closed-form schedule (OP15), bit for bit the uninterrupted run."""
+    fn = testing.op(backend, "scheduler_resume")
+    hyper = data.draw(SCHEDULE_HYPER[name], label="hyper")
+    base_lr = data.draw(st.sampled_from((0.1, 1.0)), label="base_lr")
+    split = data.draw(st.integers(0, RESUME_EPOCHS), label="split")
+    text = f"{name}, base_lr={base_lr}, {hyper}, split={split}"
+    resumed = fn(name, base_lr, hyper, RESUME_EPOCHS, split)
+    assert_conforms(backend, resumed, ref.schedule(name, base_lr, hyper, RESUME_EPOCHS), op="scheduler_resume",
+                    terms=RESUME_EPOCHS, scale=base_lr, inputs=text)
+    whole = testing.op(backend, "lr_schedule")(name, base_lr, hyper, RESUME_EPOCHS)
+    assert_conforms(backend, resumed, backend.to_numpy(whole), op="scheduler_resume", exact=True,
+                    inputs=f"{text}: resumed vs uninterrupted")

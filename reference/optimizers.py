@@ -1,10 +1,10 @@
 """Optimizers, gradient clipping, gradient accumulation and LR schedules (catalogue OP01–OP18,
-MD12, P06), as pure float64 functions.
+MD11–MD13, P06), as pure float64 functions.
 
 An optimizer is a functional step ``step(name, params, grads, states, hyper) -> (params,
 states)``: every parameter is updated on its own from its gradient and its state dict, whose
 keys are torch's (``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``,
-``momentum_buffer``, ``square_avg``, ``grad_avg``, ``sum``).  A parameter whose gradient is
+``momentum_buffer``, ``square_avg``, ``grad_avg``, ``acc_delta``, ``sum``).  A parameter whose gradient is
 ``None`` is skipped: neither it nor its state changes (OP14).  The update rules, written as in
 torch 2.13's single-tensor loops (``torch/optim/*.py``), ``g`` the gradient, negated first
 under ``maximize``:
@@ -22,11 +22,19 @@ under ``maximize``:
   ``p -= lr·b``, else ``p -= lr·g/d``.
 * Adagrad: ``g += wd·p``; ``Σ += g²`` (from ``initial_accumulator_value``);
   ``p -= lr/(1 + (t − 1)·lr_decay) · g/(√Σ + eps)``.
+* Adadelta (OP16): ``g += wd·p``; ``s = ρs + (1 − ρ)g²``; ``δ = √(u + eps)/√(s + eps) · g``;
+  ``u = ρu + (1 − ρ)δ²``; ``p -= lr·δ`` (eps inside both roots, lr 1 by default).
+
+Parameter groups (OP10) are stepped each with its own hyper-parameters, the constructor's
+keyword arguments filling what a group leaves out (:func:`run_groups`).
 
 ``clip_grad_norm`` rescales all gradients jointly by ``max_norm/(total + 1e-6)`` when that is
 below 1, ``total`` the norm of all of them together (OP09).  ``accumulated_gradient`` is the
 gradient of one batch's mean squared error, which k micro-batches with loss/k add up to
-(P06).  The LR schedules are torch's closed forms (OP15).
+(P06).  :func:`linear_sgd_step` is one SGD step of a linear model on its mean squared error:
+the optimizer updates the model's own parameters (MD11).  The LR schedules are torch's
+closed forms (OP15); a resumed schedule continues them, and :func:`state_dict_keys` names
+what the model's, optimizer's and scheduler's state dicts hold (MD13).
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ DEFAULTS: dict[str, Hyper] = {
                 "maximize": False},
     "adagrad": {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10,
                 "maximize": False},
+    "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "maximize": False},
 }
 #: The ``eps`` that ``clip_grad_norm`` adds to the total norm before dividing.
 CLIP_EPS = 1e-6
@@ -85,6 +94,8 @@ def hyper_parameters(name: str, hyper: Hyper) -> Hyper:
         raise ValueError(f"{name}: betas must be a pair, got {h['betas']!r}")
     if not all(isinstance(r, (int, float)) and 0 <= r < 1 for r in rates):
         raise ValueError(f"{name}: betas and alpha must lie in [0, 1), got {rates}")
+    if "rho" in h and (not isinstance(h["rho"], (int, float)) or isinstance(h["rho"], bool) or not 0 <= h["rho"] <= 1):
+        raise ValueError(f"{name}: rho must lie in [0, 1], got {h['rho']!r}")
     flags = [k for k in ("nesterov", "maximize", "amsgrad", "centered") if k in h and not isinstance(h[k], bool)]
     if flags:
         raise TypeError(f"{name}: {flags} must be bools")
@@ -180,8 +191,22 @@ def adagrad(p: np.ndarray, g: np.ndarray, state: State, h: Hyper) -> tuple[np.nd
     return p - clr * g / (np.sqrt(total) + h["eps"]), {"step": t, "sum": total}
 
 
+def adadelta(p: np.ndarray, g: np.ndarray, state: State, h: Hyper) -> tuple[np.ndarray, State]:
+    """One Adadelta step (weight decay, maximize) of one parameter: the step is the gradient
+    rescaled by the ratio of the RMS of past updates to the RMS of past gradients."""
+    p, g, h = _prepare("adadelta", p, g, state, h)
+    rho, eps = h["rho"], h["eps"]
+    g = -g if h["maximize"] else g
+    g = g + h["weight_decay"] * p
+    s = rho * state.get("square_avg", np.zeros_like(p)) + (1 - rho) * g * g
+    acc = state.get("acc_delta", np.zeros_like(p))
+    delta = np.sqrt(acc + eps) / np.sqrt(s + eps) * g
+    new: State = {"step": state.get("step", 0.0) + 1, "square_avg": s, "acc_delta": rho * acc + (1 - rho) * delta * delta}
+    return p - h["lr"] * delta, new
+
+
 RULES: dict[str, Callable[[np.ndarray, np.ndarray, State, Hyper], tuple[np.ndarray, State]]] = {
-    "sgd": sgd, "adam": adam, "adamw": adamw, "rmsprop": rmsprop, "adagrad": adagrad,
+    "sgd": sgd, "adam": adam, "adamw": adamw, "rmsprop": rmsprop, "adagrad": adagrad, "adadelta": adadelta,
 }
 
 
@@ -232,6 +257,35 @@ def run(name: str, params: Sequence[np.ndarray], grads: Sequence[Sequence[np.nda
     return current, states
 
 
+def run_groups(name: str, groups: Sequence[tuple[Sequence[np.ndarray], Hyper]],
+               grads: Sequence[Sequence[np.ndarray | None]], defaults: Hyper) -> tuple[list[np.ndarray], list[State]]:
+    """``len(grads)`` steps of one optimizer over parameter groups (OP10): group ``k`` is a pair
+    (parameters, hyper-parameters) and steps with ``{**defaults, **its own}``, ``defaults`` the
+    constructor's keyword arguments; ``grads[t]`` lists the gradients of all groups'
+    parameters in order.  Returns the final parameters and states, in the same order."""
+    if not isinstance(groups, (list, tuple)) or not all(
+            isinstance(gr, (list, tuple)) and len(gr) == 2 and isinstance(gr[0], (list, tuple)) and isinstance(gr[1], dict)
+            for gr in groups):
+        raise TypeError("groups must be a list of (list of parameters, hyper dict) pairs")
+    if not isinstance(defaults, dict) or not isinstance(grads, (list, tuple)):
+        raise TypeError(f"defaults must be a dict and grads a list, got {type(defaults).__name__}, "
+                        f"{type(grads).__name__}")
+    if not all(isinstance(step_grads, (list, tuple)) for step_grads in grads):
+        raise TypeError("each step's gradients must be a list")
+    count = sum(len(params) for params, _ in groups)
+    if any(len(step_grads) != count for step_grads in grads):
+        raise ValueError(f"every step needs one gradient per parameter of all groups ({count})")
+    out_params: list[np.ndarray] = []
+    out_states: list[State] = []
+    for params, own in groups:
+        start = len(out_params)
+        new_params, new_states = run(name, params, [list(s[start:start + len(params)]) for s in grads],
+                                     {**defaults, **own})
+        out_params += new_params
+        out_states += new_states
+    return out_params, out_states
+
+
 def total_norm(grads: Sequence[np.ndarray], norm_type: float = 2.0) -> float:
     """The norm of all gradients together, as if concatenated: ``(Σ|g|^q)^(1/q)``, or the
     largest ``|g|`` for ``q = inf``."""
@@ -274,6 +328,49 @@ def accumulated_gradient(weight: np.ndarray, x: np.ndarray, y: np.ndarray, micro
     x64, w64, y64 = (a.astype(np.float64) for a in (x, weight, y))
     residual = np.sum(x64[:, :, None] * w64[None, :, :], axis=1) - y64
     return 2.0 / y.size * np.sum(x64[:, :, None] * residual[:, None, :], axis=0)
+
+
+@typed
+def linear_sgd_step(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray,
+                    lr: float) -> tuple[np.ndarray, np.ndarray]:
+    """The weight ``(out, in)`` and bias ``(out,)`` of a linear model after one SGD step on
+    ``mean((x·weightᵀ + bias − y)²)``: with ``r`` the residual, ``weight − lr·2/(n·m)·rᵀx``
+    and ``bias − lr·2/(n·m)·Σr`` (MD11: the step moves the model's own parameters)."""
+    if weight.ndim != 2 or bias.ndim != 1 or x.ndim != 2 or y.ndim != 2:
+        raise ValueError(f"weight, x and y must be 2-D and bias 1-D, got shapes {weight.shape}, {bias.shape}, "
+                         f"{x.shape}, {y.shape}")
+    if bias.shape[0] != weight.shape[0] or x.shape[1] != weight.shape[1] or y.shape != (x.shape[0], weight.shape[0]):
+        raise ValueError(f"shapes do not fit x·weightᵀ + bias ~ y: {weight.shape}, {bias.shape}, {x.shape}, {y.shape}")
+    if y.size == 0 or not math.isfinite(lr) or lr < 0:
+        raise ValueError(f"need a non-empty batch and a finite lr >= 0, got {y.shape} and {lr!r}")
+    if any(a.dtype.kind != "f" for a in (weight, bias, x, y)):
+        raise TypeError("weight, bias, x and y must be floating")
+    w64, b64, x64, y64 = (a.astype(np.float64) for a in (weight, bias, x, y))
+    residual = np.sum(x64[:, None, :] * w64[None, :, :], axis=2) + b64 - y64
+    grad_w = 2.0 / y.size * np.sum(residual[:, :, None] * x64[:, None, :], axis=0)
+    grad_b = 2.0 / y.size * np.sum(residual, axis=0)
+    return w64 - lr * grad_w, b64 - lr * grad_b
+
+
+#: The keys each state dict must hold (MD13): the model's and the optimizer's exactly these,
+#: a parameter group and the scheduler at least these.  The model is an ``nn.Linear``.
+STATE_DICT_KEYS: dict[str, frozenset[str]] = {
+    "model": frozenset({"weight", "bias"}),
+    "optimizer": frozenset({"state", "param_groups"}),
+    "param_group": frozenset({"params"}),
+    "scheduler": frozenset({"last_epoch", "base_lrs"}),
+}
+#: The state dicts whose keys are exactly :data:`STATE_DICT_KEYS`; the others may hold more.
+EXACT_STATE_DICTS = ("model", "optimizer")
+
+
+def state_dict_keys(name: str) -> dict[str, frozenset[str]]:
+    """The keys the state dicts of a linear model, optimizer ``name`` and an LR scheduler must
+    hold (MD13): :data:`STATE_DICT_KEYS`, a parameter group also every hyper-parameter of
+    ``name`` (``lr``, …)."""
+    if not isinstance(name, str) or name not in DEFAULTS:
+        raise ValueError(f"unknown optimizer {name!r}; known: {sorted(DEFAULTS)}")
+    return {**STATE_DICT_KEYS, "param_group": STATE_DICT_KEYS["param_group"] | set(DEFAULTS[name])}
 
 
 def _schedule_lr(name: str, epoch: int, base_lr: float, h: dict[str, Any]) -> float:

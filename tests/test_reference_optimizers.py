@@ -105,6 +105,53 @@ def test_schedules():
                                [1, 1, .5, 1])
 
 
+def test_adadelta_by_hand():
+    # OP16: s = 0.1·1² = 0.1, δ = √(0 + eps)/√(0.1 + eps)·1, u = 0.1·δ², p = −lr·δ
+    eps = 1e-6
+    delta = math.sqrt(eps) / math.sqrt(0.1 + eps)
+    params, states = ref.run("adadelta", one(0.0), [one(1.0)], {})
+    assert params[0][0] == pytest.approx(-delta)
+    assert set(states[0]) == {"step", "square_avg", "acc_delta"}
+    assert states[0]["acc_delta"][0] == pytest.approx(0.1 * delta**2)
+    # a second step: s = 0.09 + 0.1·4 = 0.49, δ₂ = √(u + eps)/√(0.49 + eps)·2, lr 0.5
+    delta2 = math.sqrt(0.1 * delta**2 + eps) / math.sqrt(0.49 + eps) * 2
+    assert final("adadelta", 0.0, [1.0, 2.0], lr=0.5) == pytest.approx(-0.5 * (delta + delta2))
+
+
+def test_param_groups_example():
+    # OP10: a = b = 1, gradient 1, group lrs 0.1 and 1.0 -> 0.9 and 0.0; a group without lr takes 0.5
+    groups = [(one(1.0), {"lr": 0.1}), (one(1.0), {"lr": 1.0}), (one(1.0), {})]
+    params, _ = ref.run_groups("sgd", groups, [[np.array([1.0])] * 3], {"lr": 0.5})
+    np.testing.assert_allclose(np.concatenate(params), [0.9, 0.0, 0.5])
+
+
+def test_linear_sgd_step_by_hand_and_by_finite_differences():
+    # MD11: loss (w·x + b − y)² with w = 1, b = 0, x = 1, y = 0 has gradients 2, 2
+    w, b = ref.linear_sgd_step(np.array([[1.0]]), np.array([0.0]), np.array([[1.0]]), np.array([[0.0]]), 0.1)
+    np.testing.assert_allclose(w, [[0.8]])
+    np.testing.assert_allclose(b, [-0.2])
+    rng = np.random.default_rng(0)
+    w, b, x, y = rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+
+    def loss(w_: np.ndarray, b_: np.ndarray) -> float:
+        return float(np.mean((x @ w_.T + b_ - y) ** 2))
+
+    h = 1e-6
+    grad_w = np.array([[(loss(w + h * e, b) - loss(w - h * e, b)) / (2 * h) for e in row] for row in np.eye(6).reshape(2, 3, 2, 3)])
+    grad_b = np.array([(loss(w, b + h * e) - loss(w, b - h * e)) / (2 * h) for e in np.eye(2)])
+    new_w, new_b = ref.linear_sgd_step(w, b, x, y, 0.5)
+    np.testing.assert_allclose(new_w, w - 0.5 * grad_w, atol=1e-8)
+    np.testing.assert_allclose(new_b, b - 0.5 * grad_b, atol=1e-8)
+
+
+def test_state_dict_keys():
+    # MD13: model {weight, bias}; optimizer {state, param_groups}; scheduler at least last_epoch, base_lrs
+    keys = ref.state_dict_keys("adadelta")
+    assert keys["model"] == {"weight", "bias"} and keys["optimizer"] == {"state", "param_groups"}
+    assert keys["scheduler"] == {"last_epoch", "base_lrs"}
+    assert keys["param_group"] == {"params", "lr", "rho", "eps", "weight_decay", "maximize"}
+
+
 @pytest.mark.parametrize(("call", "error"), [
     (lambda: ref.run("lbfgs", one(1.0), [one(1.0)], {}), ValueError),
     (lambda: ref.run("sgd", one(1.0), [one(1.0)], {"betas": (0.9, 0.9)}), ValueError),
@@ -131,6 +178,17 @@ def test_schedules():
     (lambda: ref.schedule("step", 1.0, {"step_size": 2, "gamma": "x"}, 3), TypeError),
     (lambda: ref.schedule("step", 1.0, {"step_size": 2, "gamma": 0.1}, -1), ValueError),
     (lambda: ref.schedule("linear", 1.0, {"start_factor": 0.0, "end_factor": 1.0, "total_iters": 2}, 3), ValueError),
+    (lambda: ref.run("adadelta", one(1.0), [one(1.0)], {"rho": 1.5}), ValueError),
+    (lambda: ref.run("adadelta", one(1.0), [one(1.0)], {"betas": (0.9, 0.9)}), ValueError),
+    (lambda: ref.run_groups("sgd", [one(1.0)], [[np.ones(1)]], {}), TypeError),
+    (lambda: ref.run_groups("sgd", [(one(1.0), {})], [[np.ones(1), np.ones(1)]], {}), ValueError),
+    (lambda: ref.run_groups("sgd", [(one(1.0), {"lr": -1.0})], [[np.ones(1)]], {}), ValueError),
+    (lambda: ref.run_groups("sgd", [(one(1.0), {})], [[np.ones(1)]], "defaults"), TypeError),
+    (lambda: ref.linear_sgd_step(np.ones((2, 3)), np.ones(3), np.ones((4, 3)), np.ones((4, 2)), 0.1), ValueError),
+    (lambda: ref.linear_sgd_step(np.ones((2, 3)), np.ones(2), np.ones((4, 3)), np.ones((4, 2)), -0.1), ValueError),
+    (lambda: ref.linear_sgd_step(np.ones((2, 3)), np.ones(2), np.ones((4, 3)), np.ones((4, 2)), "lr"), TypeError),
+    (lambda: ref.linear_sgd_step(np.ones((2, 3), int), np.ones(2), np.ones((4, 3)), np.ones((4, 2)), 0.1), TypeError),
+    (lambda: ref.state_dict_keys("lbfgs"), ValueError),
 ])
 def test_guards(call, error):
     with pytest.raises(error, match=r"\w"):

@@ -1,8 +1,8 @@
 """Spec operations of optimizers, gradient clipping, accumulation and LR schedulers (catalogue
-OP01–OP18, MD12, P06).
+OP01–OP18, MD11–MD13, P06).
 
 Optimizers are named by the keys of :data:`reference.optimizers.DEFAULTS` (``sgd``, ``adam``,
-``adamw``, ``rmsprop``, ``adagrad``) and configured by a ``hyper`` dict of torch's keyword
+``adamw``, ``rmsprop``, ``adagrad``, ``adadelta``) and configured by a ``hyper`` dict of torch's keyword
 names; ``grads[t][i]`` is parameter ``i``'s gradient at step ``t``, ``None`` for no gradient.
 An optimizer written by an adapter out of array operations would be a second reference, so
 only libraries that ship optimizers implement these.
@@ -24,6 +24,36 @@ class OptimizerOps:
                         hyper: dict[str, Any]) -> list[Array]:
         """The parameters after ``len(grads)`` steps of the library's optimizer ``name``
         (fresh state), the inputs left unchanged."""
+
+    @spec_op("OP10")
+    def optimizer_group_steps(self, name: str, groups: list[tuple[list[Array], dict[str, Any]]],
+                              grads: list[list[Array | None]], defaults: dict[str, Any]) -> list[Array]:
+        """The parameters of all groups, in order, after ``len(grads)`` steps of one optimizer
+        ``name`` built over parameter groups: group ``k`` is (its parameters, its own
+        hyper-parameters), ``defaults`` the constructor's keyword arguments, ``grads[t]`` the
+        gradients of all groups' parameters in order."""
+
+    @spec_op("MD11")
+    def model_sgd_step(self, weight: Array, bias: Array, x: Array, y: Array, lr: float) -> tuple[Array, Array]:
+        """The model's own weight and bias after a linear model (the library's, e.g.
+        ``nn.Linear``) holding ``weight`` ``(out, in)`` and ``bias`` ``(out,)`` is handed to
+        SGD(lr) through its parameter list, ``mean((model(x) − y)²)`` is back-propagated and
+        one step taken."""
+
+    @spec_op("MD13")
+    def state_dict_keys(self, name: str, hyper: dict[str, Any], schedule: str,
+                        schedule_hyper: dict[str, Any]) -> dict[str, set[str]]:
+        """The keys of the state dicts of a linear model, of optimizer ``name`` over its
+        parameters, of that optimizer's first parameter group and of LR scheduler
+        ``schedule`` on it, after one step: a dict ``model``, ``optimizer``, ``param_group``,
+        ``scheduler`` to key sets."""
+
+    @spec_op("MD13 OP15")
+    def scheduler_resume(self, name: str, base_lr: float, hyper: dict[str, Any], epochs: int, split: int) -> Array:
+        """The learning rate the optimizer uses at epochs ``0 .. epochs−1`` when an SGD
+        optimizer and scheduler ``name`` run ``split`` epochs, their two state dicts are saved
+        (serialised) and loaded into a fresh optimizer and scheduler, which run the rest; as
+        float64."""
 
     @spec_op("OP11 MD12")
     def optimizer_state(self, name: str, params: list[Array], grads: list[list[Array | None]],

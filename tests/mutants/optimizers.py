@@ -135,3 +135,62 @@ class StepLROffByOne(TorchBackend):
         if name != "step":
             return super().lr_schedule(name, base_lr, hyper, epochs)
         return super().lr_schedule(name, base_lr, hyper, epochs + 1)[1:]
+
+
+class AdadeltaIgnoresLr(TorchBackend):
+    """Adadelta takes no learning rate, as in Zeiler's paper: every step uses lr = 1 (OP16)."""
+
+    name, catches = "adadelta-ignores-lr", ("test_optimizer_steps",)
+
+    def _optimizer(self, name: str, params: list[Any], hyper: dict[str, Any]) -> Any:
+        if name == "adadelta":
+            hyper = {k: v for k, v in hyper.items() if k != "lr"}
+        return super()._optimizer(name, params, hyper)
+
+
+class GroupsShareFirstLr(TorchBackend):
+    """Every parameter group steps with the first group's learning rate (OP10)."""
+
+    name, catches = "groups-share-first-lr", ("test_param_groups", "test_param_groups_example")
+
+    def _param_groups(self, leaves: list[list[Any]], hypers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        first = {"lr": hypers[0]["lr"]} if "lr" in hypers[0] else {}
+        return super()._param_groups(leaves, [{**{k: v for k, v in own.items() if k != "lr"}, **first}
+                                              for own in hypers])
+
+
+class OptimizerOverCopies(TorchBackend):
+    """The optimizer is handed copies of the model's parameters: step() leaves the model unchanged (MD11)."""
+
+    name, catches = "optimizer-over-copies", ("test_model_parameters_are_shared", "test_model_step_example")
+
+    def _model_optimizer(self, model: Any, lr: float) -> Any:
+        return self.torch.optim.SGD([p.detach().clone().requires_grad_(True) for p in model.parameters()], lr=lr)
+
+
+class SchedulerNotRestored(TorchBackend):
+    """Resuming loads the optimizer's state dict but not the scheduler's: the schedule restarts (MD13)."""
+
+    name, catches = "scheduler-not-restored", ("test_scheduler_resume",)
+
+    def _restore(self, optimizer: Any, scheduler: Any, checkpoint: dict[str, Any]) -> None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+
+
+class OptimizerNotRestored(TorchBackend):
+    """Resuming loads the scheduler's state dict but not the optimizer's: the lr restarts at base_lr (MD13)."""
+
+    name, catches = "optimizer-not-restored", ("test_scheduler_resume",)
+
+    def _restore(self, optimizer: Any, scheduler: Any, checkpoint: dict[str, Any]) -> None:
+        scheduler.load_state_dict(checkpoint["scheduler"])
+
+
+class OptimizerStateDictIsState(TorchBackend):
+    """The optimizer's state dict is its per-parameter state alone, keyed by parameter index (MD13)."""
+
+    name, catches = "optimizer-state-dict-is-state", ("test_state_dict_keys",)
+
+    def state_dict_keys(self, name: str, hyper: dict[str, Any], schedule: str,
+                        schedule_hyper: dict[str, Any]) -> dict[str, set[str]]:
+        return {**super().state_dict_keys(name, hyper, schedule, schedule_hyper), "optimizer": {"0", "1"}}

@@ -1,5 +1,5 @@
 """Adapters' implementations of optimizers, gradient clipping, accumulation and LR schedulers
-(OP01–OP18, MD12, P06), one mixin per library; each backend class in ``dlspec.backends``
+(OP01–OP18, MD11–MD13, P06), one mixin per library; each backend class in ``dlspec.backends``
 inherits its library's mixin.
 
 Only torch ships optimizers and schedulers (``torch.optim``); NumPy has none and JAX's live
@@ -19,6 +19,7 @@ import numpy as np
 from dlspec.spec import composed
 from reference import memory
 from reference import optimizers as ref
+from reference.guards import check_int
 
 
 def _values(t: memory.Tensor) -> np.ndarray:
@@ -42,6 +43,31 @@ class ReferenceOptimizers:
         values = [_values(p) for p in params]
         out, _ = ref.run(name, values, _np_grads(grads), hyper)
         return [memory.from_numpy(o.astype(v.dtype)) for o, v in zip(out, values)]
+
+    def optimizer_group_steps(self, name: str, groups: list[tuple[list[memory.Tensor], dict[str, Any]]],
+                              grads: list[list[memory.Tensor | None]], defaults: dict[str, Any]) -> list[memory.Tensor]:
+        values = [([_values(p) for p in params], own) for params, own in groups]
+        out, _ = ref.run_groups(name, values, _np_grads(grads), defaults)
+        dtypes = [v.dtype for params, _ in values for v in params]
+        return [memory.from_numpy(o.astype(dtype)) for o, dtype in zip(out, dtypes)]
+
+    def model_sgd_step(self, weight: memory.Tensor, bias: memory.Tensor, x: memory.Tensor, y: memory.Tensor,
+                       lr: float) -> tuple[memory.Tensor, memory.Tensor]:
+        w, b = _values(weight), _values(bias)
+        new_w, new_b = ref.linear_sgd_step(w, b, _values(x), _values(y), lr)
+        return memory.from_numpy(new_w.astype(w.dtype)), memory.from_numpy(new_b.astype(b.dtype))
+
+    def state_dict_keys(self, name: str, hyper: dict[str, Any], schedule: str,
+                        schedule_hyper: dict[str, Any]) -> dict[str, set[str]]:
+        ref.hyper_parameters(name, hyper)
+        ref.schedule(schedule, 1.0, schedule_hyper, 1)
+        return {part: set(keys) for part, keys in ref.state_dict_keys(name).items()}
+
+    def scheduler_resume(self, name: str, base_lr: float, hyper: dict[str, Any], epochs: int,
+                         split: int) -> memory.Tensor:
+        if not 0 <= check_int(split, "split") <= check_int(epochs, "epochs"):
+            raise ValueError(f"split must lie in [0, epochs], got {split} for {epochs} epochs")
+        return memory.from_numpy(ref.schedule(name, base_lr, hyper, epochs))
 
     def optimizer_state(self, name: str, params: list[memory.Tensor], grads: list[list[memory.Tensor | None]],
                         hyper: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,7 +130,8 @@ class TorchOptimizers:
     """PyTorch: ``torch.optim``'s optimizers and schedulers, ``clip_grad_norm_`` and
     ``.grad`` accumulation by ``backward``."""
 
-    OPTIMIZERS: ClassVar[dict[str, str]] = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+    OPTIMIZERS: ClassVar[dict[str, str]] = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+                                            "adagrad": "Adagrad", "adadelta": "Adadelta"}
     SCHEDULERS: ClassVar[dict[str, tuple[str, dict[str, str]]]] = {"step": ("StepLR", {"step_size": "step_size", "gamma": "gamma"}),
                   "cosine": ("CosineAnnealingLR", {"t_max": "T_max", "eta_min": "eta_min"}),
                   "linear": ("LinearLR", {"start_factor": "start_factor", "end_factor": "end_factor",
@@ -135,6 +162,78 @@ class TorchOptimizers:
     def optimizer_steps(self, name: str, params: list[Any], grads: list[list[Any]], hyper: dict[str, Any]) -> list[Any]:
         leaves, _ = self._run(name, params, grads, hyper)
         return [p.detach() for p in leaves]
+
+    def _param_groups(self, leaves: list[list[Any]], hypers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """torch's parameter groups: one dict per group, its parameters and its own options."""
+        return [{"params": params, **own} for params, own in zip(leaves, hypers, strict=True)]
+
+    def optimizer_group_steps(self, name: str, groups: list[tuple[list[Any], dict[str, Any]]], grads: list[list[Any]],
+                              defaults: dict[str, Any]) -> list[Any]:
+        leaves = [self._leaves(params) for params, _ in groups]
+        optimizer = self._optimizer(name, self._param_groups(leaves, [own for _, own in groups]), defaults)
+        flat = [p for group in leaves for p in group]
+        self._take_steps(optimizer, flat, grads)
+        return [p.detach() for p in flat]
+
+    def _linear(self, weight: Any, bias: Any) -> Any:
+        """An ``nn.Linear`` holding copies of ``weight`` and ``bias``."""
+        out_features, in_features = weight.shape
+        model = self.torch.nn.Linear(in_features, out_features, dtype=weight.dtype, device=weight.device)
+        with self.torch.no_grad():
+            model.weight.copy_(weight)
+            model.bias.copy_(bias)
+        return model
+
+    def _model_optimizer(self, model: Any, lr: float) -> Any:
+        return self.torch.optim.SGD(model.parameters(), lr=lr)
+
+    def model_sgd_step(self, weight: Any, bias: Any, x: Any, y: Any, lr: float) -> tuple[Any, Any]:
+        model = self._linear(weight, bias)
+        optimizer = self._model_optimizer(model, lr)
+        self.torch.nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+        return model.weight.detach(), model.bias.detach()
+
+    def _scheduler(self, optimizer: Any, name: str, hyper: dict[str, Any]) -> Any:
+        if name not in self.SCHEDULERS:
+            raise ValueError(f"unknown schedule {name!r}")
+        cls, keys = self.SCHEDULERS[name]
+        return getattr(self.torch.optim.lr_scheduler, cls)(optimizer, **{keys[k]: v for k, v in hyper.items()})
+
+    def state_dict_keys(self, name: str, hyper: dict[str, Any], schedule: str,
+                        schedule_hyper: dict[str, Any]) -> dict[str, set[str]]:
+        model = self.torch.nn.Linear(3, 2, device=self.device)
+        optimizer = self._optimizer(name, list(model.parameters()), hyper)
+        scheduler = self._scheduler(optimizer, schedule, schedule_hyper)
+        model(self.torch.ones(4, 3, device=self.device)).square().mean().backward()
+        optimizer.step()
+        scheduler.step()
+        saved = self._reload({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                              "scheduler": scheduler.state_dict()})
+        return {"model": set(saved["model"]), "optimizer": set(saved["optimizer"]),
+                "param_group": set(saved["optimizer"]["param_groups"][0]), "scheduler": set(saved["scheduler"])}
+
+    def _restore(self, optimizer: Any, scheduler: Any, checkpoint: dict[str, Any]) -> None:
+        """Load a checkpoint's two state dicts into a fresh optimizer and scheduler."""
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+
+    def scheduler_resume(self, name: str, base_lr: float, hyper: dict[str, Any], epochs: int, split: int) -> Any:
+        def start() -> tuple[Any, Any]:
+            optimizer = self.torch.optim.SGD([self.torch.zeros(1, requires_grad=True, device=self.device)], lr=base_lr)
+            return optimizer, self._scheduler(optimizer, name, hyper)
+
+        optimizer, scheduler = start()
+        lrs = []
+        for epoch in range(epochs):
+            if epoch == split:
+                checkpoint = self._reload({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
+                optimizer, scheduler = start()
+                self._restore(optimizer, scheduler, checkpoint)
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+        return self.torch.tensor(lrs, dtype=self.torch.float64, device=self.device)
 
     def optimizer_state(self, name: str, params: list[Any], grads: list[list[Any]],
                         hyper: dict[str, Any]) -> list[dict[str, Any]]:
@@ -184,11 +283,8 @@ class TorchOptimizers:
         return w.grad
 
     def lr_schedule(self, name: str, base_lr: float, hyper: dict[str, Any], epochs: int) -> Any:
-        if name not in self.SCHEDULERS:
-            raise ValueError(f"unknown schedule {name!r}")
-        cls, keys = self.SCHEDULERS[name]
         optimizer = self.torch.optim.SGD([self.torch.zeros(1, requires_grad=True)], lr=base_lr)
-        scheduler = getattr(self.torch.optim.lr_scheduler, cls)(optimizer, **{keys[k]: v for k, v in hyper.items()})
+        scheduler = self._scheduler(optimizer, name, hyper)
         lrs = []
         for _ in range(epochs):
             lrs.append(scheduler.get_last_lr()[0])
