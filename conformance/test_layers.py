@@ -1,4 +1,5 @@
-"""Conformance: embedding, weight tying, dropout and linear's gradient (catalogue EM01–EM11, MD05, A27, M08, M09).
+"""Conformance: embedding, weight tying, dropout, linear's gradient and convolution (catalogue EM01–EM11, MD05,
+MD08, A27, M08, M09).
 
 The reference is :mod:`reference.layers`.  Lookups move data and are compared exactly; the
 ``max_norm`` renormalisation and the tied head's products under the tolerance policy, and the
@@ -9,10 +10,14 @@ gradient is not the derivative of the forward values — the ``padding_idx`` row
 :func:`reference.layers.embedding_backward`.  Dropout is random: its kept elements must be
 scaled by ``1/(1-p)`` exactly as the reference's rule for that mask, and the number dropped
 must lie within six standard deviations of ``n·p`` (fixed seeds: the bound cannot flake).
+The embedding LAYER (``embedding_module``) is built with only the options a test gives, so
+its defaults (EM03) and its sparse gradient (EM08) are checked by what they do.  Convolutions
+(MD08) against the reference's direct N-d cross-correlation, ``terms`` = C_in·prod(k) + 1.
 """
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -275,3 +280,191 @@ def test_dropout_probability_out_of_range_raises(backend, p, training):
     fn = testing.op(backend, "dropout")
     with testing.raises_as_spec(backend, f"dropout(p={p}, training={training})"):
         fn(backend.asarray(np.ones(4), "float32"), p, training, 0)
+
+
+# -- the embedding layer: its defaults and sparse gradients (EM03 EM08) -------------------------
+
+
+NONZERO = st.one_of(st.floats(0.5, 2), st.floats(-2, -0.5)).map(lambda v: round(v, 2))
+
+
+@st.composite
+def layer_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A table of 3 to 6 rows, some of large norm (up to 40 per element); ids that look up row
+    0 and repeat one id; a cotangent without zeros (so every looked-up row gets a gradient)."""
+    rows, dim = draw(st.integers(3, 6), label="rows"), draw(st.integers(1, 3), label="dim")
+    weight = draw(hnp.arrays(np.float64, (rows, dim), elements=st.floats(-40, 40).map(lambda v: round(v, 1))))
+    shape = draw(st.sampled_from(((3,), (2, 3), (5,))), label="indices shape")
+    indices = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, rows - 1)), label="indices")
+    indices.flat[0], indices.flat[-1] = 0, indices.flat[1]
+    cotangent = draw(hnp.arrays(np.float64, shape + (dim,), elements=NONZERO), label="cotangent")
+    return weight, indices, cotangent
+
+
+def _check_layer(backend: Backend, case: tuple[np.ndarray, np.ndarray, np.ndarray], dtype: str, **options: Any) -> None:
+    """The layer's output, dense gradient and stored rows against the reference's, or the
+    error the reference raises (the library's layer built with only ``options``)."""
+    fn = testing.op(backend, "embedding_module")
+    weight, indices, cotangent = (round_to(a, dtype) if a.dtype.kind == "f" else a for a in case)
+    text = f"weight {weight.tolist()} as {dtype}, indices {indices.tolist()}, cotangent {cotangent.tolist()}, {options}"
+    args = (backend.asarray(weight, dtype), backend.asarray(indices, "int64"), backend.asarray(cotangent, dtype))
+    try:
+        out, grad, stored = ref.embedding_module(weight, indices, cotangent, **options)
+    except (ValueError, TypeError):
+        with testing.raises_as_spec(backend, f"embedding_module({text})"):
+            fn(*args, **options)
+        return
+    got_out, got_grad, got_stored = fn(*args, **options)
+    renormed = options.get("max_norm") is not None
+    assert_conforms(backend, got_out, out, op="embedding_module (output)", dtype=dtype, exact=not renormed,
+                    terms=weight.shape[1] + 2, scale=np.abs(ref.embedding_lookup(weight, indices)), inputs=text)
+    scale = ref.embedding_backward(np.abs(cotangent), indices, weight.shape[0])
+    assert_conforms(backend, got_grad, grad, op="embedding_module (weight gradient, dense form)", dtype=dtype,
+                    terms=indices.size, scale=scale, inputs=text)
+    kind = "dense" if stored is None else f"sparse storing rows {list(stored)}"
+    assert got_stored == stored, (f"{backend.name} embedding_module: the gradient stores {got_stored}, the spec says "
+                                  f"{kind}\n{testing.reproduction(backend, 'embedding_module', text)}")
+
+
+@spec("EM03")
+@given(case=layer_cases(), data=st.data())
+def test_embedding_layer_defaults(backend, case, data):
+    """EM03: nn.Embedding(num_embeddings, embedding_dim) with NO options behaves as its
+    declared defaults say: padding_idx=None (row 0, looked up, gets its gradient),
+    max_norm=None (rows of norm up to 70 come back unchanged, the weight untouched),
+    scale_grad_by_freq=False (a repeated id's gradient is the plain sum), sparse=False
+    (the gradient is a dense (num_embeddings, dim) array)."""
+    _check_layer(backend, case, draw_dtype(backend, data, ("float64", "float32")))
+
+
+@spec("EM03")
+def test_embedding_declared_defaults(backend):
+    """EM03: the constructor declares padding_idx=None, max_norm=None, norm_type=2.0,
+    scale_grad_by_freq=False, sparse=False (torch adds _weight, _freeze, device, dtype)."""
+    declared = testing.op(backend, "embedding_defaults")()
+    got = {name: declared.get(name, "(not declared)") for name in ref.EMBEDDING_DEFAULTS}
+    assert got == ref.EMBEDDING_DEFAULTS, f"{backend.name}: nn.Embedding declares {got}, expected {ref.EMBEDDING_DEFAULTS}"
+
+
+@spec("EM08")
+@given(case=layer_cases(), padding=st.sampled_from((None, 0, -1)), data=st.data())
+def test_embedding_sparse_gradient(backend, case, padding, data):
+    """EM08: with sparse=True the weight's gradient is sparse, storing only the looked-up rows
+    (distinct, the padding_idx row left out), and its dense form equals the dense gradient."""
+    options = {"sparse": True} if padding is None else {"sparse": True, "padding_idx": padding}
+    _check_layer(backend, case, draw_dtype(backend, data, ("float64", "float32")), **options)
+
+
+LAYER_OPTIONS = [
+    pytest.param({"sparse": True, "scale_grad_by_freq": True}, id="EM08-sparse-cannot-scale-by-frequency"),
+    pytest.param({"sparse": False}, id="EM03-sparse-False-is-dense"),
+    pytest.param({"padding_idx": 0, "scale_grad_by_freq": True}, id="EM04-EM07"),
+    pytest.param({"max_norm": 1.0, "norm_type": 1.0}, id="EM05-EM06-max-norm"),
+]
+
+
+@spec("EM03", "EM04", "EM05", "EM07", "EM08")
+@pytest.mark.parametrize("options", LAYER_OPTIONS)
+def test_embedding_layer_options(backend, options):
+    """EM03/EM04/EM05/EM07/EM08: the layer with options given explicitly follows the same
+    rules as the functional lookup; a sparse gradient cannot be scaled by frequency (raises)."""
+    weight = np.linspace(-20, 20, 12).reshape(4, 3)
+    _check_layer(backend, (weight, np.array([[0, 2, 2], [3, 0, 2]]), np.linspace(0.5, 2, 18).reshape(2, 3, 3)),
+                 "float64", **options)
+
+
+@spec("EM08")
+@pytest.mark.parametrize("optimizer", ["sgd", "sparse_adam", "adam"])
+def test_sparse_embedding_step(backend, optimizer):
+    """EM08: SGD and SparseAdam step with the sparse gradient of nn.Embedding(sparse=True)
+    (SparseAdam moving only the stored rows); Adam refuses it ("Adam does not support sparse
+    gradients, please consider SparseAdam instead")."""
+    fn = testing.op(backend, "sparse_embedding_step")
+    weight, indices, cotangent = np.linspace(-1, 1, 15).reshape(5, 3), np.array([1, 3, 1]), np.linspace(-2, 1, 9).reshape(3, 3)
+    args = (backend.asarray(weight, "float64"), backend.asarray(indices, "int64"), backend.asarray(cotangent, "float64"), 0.1)
+    text = f"{optimizer}, weight {weight.tolist()}, ids {indices.tolist()}, lr 0.1"
+    try:
+        expected = ref.sparse_embedding_step(optimizer, weight, indices, cotangent, 0.1)
+    except ValueError:
+        with testing.raises_as_spec(backend, f"sparse_embedding_step({text})"):
+            fn(optimizer, *args)
+        return
+    assert_conforms(backend, fn(optimizer, *args), expected, op="sparse_embedding_step", dtype="float64", terms=4,
+                    scale=np.abs(weight) + 0.1 * ref.embedding_backward(np.abs(cotangent), indices, 5), inputs=text)
+
+
+# -- convolution over 1 to 3 spatial dims (MD08) ---------------------------------------------
+
+
+#: (input shape, weight shape, stride, padding, dtype): two per number of spatial dims, so JAX compiles few programs.
+CONV_CASES = [((2, 2, 7), (3, 2, 3), 2, 1, "float32"), ((1, 1, 5), (2, 1, 1), 1, 0, "float64"),
+              ((1, 2, 5, 4), (2, 2, 3, 2), 1, 1, "float64"), ((2, 1, 5, 5), (1, 1, 2, 2), 2, 0, "float32"),
+              ((1, 2, 4, 3, 5), (2, 2, 2, 2, 3), 2, 1, "float32"), ((1, 1, 5, 5, 5), (2, 1, 3, 3, 3), 1, 1, "float64")]
+
+
+def _check_conv(backend: Backend, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, padding: int,
+                dtype: str, **reference: Any) -> None:
+    """The backend's conv against the reference's cross-correlation: C_in·prod(k) products and
+    the bias summed into each output element."""
+    fn = testing.op(backend, "conv")
+    x, w = round_to(x, dtype), round_to(w, dtype)
+    b = None if b is None else round_to(b, dtype)
+    expected = ref.conv(x, w, b, stride, padding, **reference)
+    scale = ref.conv(np.abs(x), np.abs(w), None if b is None else np.abs(b), stride, padding, **reference)
+    got = fn(backend.asarray(x, dtype), backend.asarray(w, dtype), None if b is None else backend.asarray(b, dtype),
+             stride, padding)
+    assert_conforms(backend, got, expected, op=f"conv ({w.ndim - 2}-d)", dtype=dtype, terms=prod(w.shape[1:]) + 1,
+                    scale=scale, products=backend.behaviour("float32_conv_precision"),
+                    inputs=f"x {x.shape}, weight {w.shape}, bias {b is not None}, stride={stride}, padding={padding}, {dtype}")
+
+
+@spec("MD08")
+@given(case=st.sampled_from(CONV_CASES), data=st.data())
+def test_conv(backend, case, data):
+    """MD08: Conv1d/2d/3d, N = weight.ndim − 2 spatial dims: (batch, C_in, *L) → (batch,
+    C_out, *out), out = (L + 2p − k)//s + 1, a cross-correlation (the kernel is not flipped)
+    with zero padding on both sides, plus the bias."""
+    x_shape, w_shape, stride, padding, dtype = case
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    _check_conv(backend, x, w, b, stride, padding, dtype)
+
+
+@spec("MD08")
+def test_notes_conv3d_example(backend):
+    """MD08, the catalogue's example: Conv3d(1, 2, kernel_size=3) on a (1, 1, 5, 5, 5) input
+    gives (1, 2, 3, 3, 3)."""
+    _check_conv(backend, values_for((1, 1, 5, 5, 5), "float32") / 64, values_for((2, 1, 3, 3, 3), "float32") / 32,
+                np.array([0.5, -1.0]), 1, 0, "float32")
+
+
+@spec("MD08")
+def test_conv_four_spatial_dims(backend):
+    """MD08: there is no Conv4d — torch's convolutions take 1 to 3 spatial dims and 4 raise;
+    a library whose convolution is N-d (JAX, the NumPy composition) declares so and must
+    then compute it right."""
+    x, w = np.linspace(-1, 1, 81).reshape(1, 1, 3, 3, 3, 3), np.linspace(-1, 1, 32).reshape(2, 1, 2, 2, 2, 2)
+    if testing.declared(backend, "conv_spatial_dims") == "any":
+        _check_conv(backend, x, w, None, 1, 0, "float64", spatial_dims="any")
+        return
+    fn = testing.op(backend, "conv")
+    with testing.raises_as_spec(backend, "conv with 4 spatial dims (no Conv4d)"):
+        fn(backend.asarray(x, "float64"), backend.asarray(w, "float64"))
+
+
+CONV_GRADIENTS = [
+    pytest.param([np.linspace(-1, 1, 10).reshape(1, 2, 5), np.linspace(-1, 2, 8).reshape(2, 2, 2), np.array([0.5, -0.5]),
+                  2, 1], id="MD08-conv1d-stride-padding"),
+    pytest.param([np.linspace(-1, 1, 16).reshape(1, 1, 4, 4), np.linspace(-1, 2, 4).reshape(1, 1, 2, 2), np.array([0.3]),
+                  1, 1], id="MD08-conv2d"),
+    pytest.param([np.linspace(-1, 1, 27).reshape(1, 1, 3, 3, 3), np.linspace(-1, 2, 8).reshape(1, 1, 2, 2, 2),
+                  np.array([0.3]), 1, 0], id="MD08-conv3d"),
+]
+
+
+@spec("MD08")
+@pytest.mark.parametrize("args", CONV_GRADIENTS)
+def test_conv_gradient(backend, args):
+    """MD08: the gradients of a convolution w.r.t. input, weight and bias against central
+    differences of the reference."""
+    check_gradient(backend, "conv", args, wrt=(0, 1, 2))

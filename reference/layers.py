@@ -20,11 +20,21 @@ this module adds what ``nn.Embedding`` does around it:
 and scales the survivors by ``1 / (1 - p)``, so the expectation is unchanged; in evaluation it
 is the identity.  The spec of the random part is its distribution: :func:`dropout` takes the
 keep-mask, :func:`dropout_mask` draws one from ``numpy.random.Generator.random``.
+
+``nn.Embedding``'s keyword defaults (EM03) are :data:`EMBEDDING_DEFAULTS`, and
+:func:`embedding_module` is the layer they describe: with no options a plain lookup whose
+dense gradient is the scatter-add of the output gradients.  ``sparse=True`` (EM08) stores only
+the looked-up rows; SGD and SparseAdam take such a gradient, Adam refuses it
+(:func:`sparse_embedding_step`).
+
+``conv`` (MD08) is ``nn.Conv1d``/``Conv2d``/``Conv3d``: a cross-correlation over 1 to 3
+spatial dimensions — there is no ``Conv4d``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import prod
 
 import numpy as np
 
@@ -35,6 +45,18 @@ from reference.guards import check_choice, check_int, typed
 OUT_OF_RANGE = ("error", "fill_nan")
 #: The constant ``embedding_renorm_`` adds to the norm before dividing.
 RENORM_EPS = 1e-7
+#: ``nn.Embedding(num_embeddings, embedding_dim, ...)``'s keyword defaults (EM03).
+EMBEDDING_DEFAULTS = {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
+                      "sparse": False}
+#: The optimizers :func:`sparse_embedding_step` knows, by torch's class: SGD, Adam, SparseAdam.
+SPARSE_STEP_OPTIMIZERS = ("sgd", "adam", "sparse_adam")
+#: What Adam says when handed a sparse gradient (EM08).
+ADAM_SPARSE_ERROR = "Adam does not support sparse gradients, please consider SparseAdam instead"
+#: SparseAdam's default ``betas`` and ``eps``.
+SPARSE_ADAM_BETAS, SPARSE_ADAM_EPS = (0.9, 0.999), 1e-8
+#: How many spatial dimensions a convolution takes (behaviour ``conv_spatial_dims``): torch's
+#: ``Conv1d``–``Conv3d`` (``"1-3"``), or any number (``"any"``, JAX's ``conv_general_dilated``).
+CONV_SPATIAL_DIMS = ("1-3", "any")
 
 
 @typed
@@ -114,6 +136,95 @@ def tied_logits(weight: np.ndarray, indices: np.ndarray) -> np.ndarray:
     _table(weight)
     hidden = np.asarray(embedding(weight, indices), dtype=np.float64)
     return np.sum(hidden[..., np.newaxis, :] * np.asarray(weight, dtype=np.float64), axis=-1)
+
+
+@typed
+def embedding_module(weight: np.ndarray, indices: np.ndarray, cotangent: np.ndarray, padding_idx: int | None = None,
+                     max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                     sparse: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[int, ...] | None]:
+    """An ``nn.Embedding`` on ``weight`` with these options — their defaults are EM03's,
+    :data:`EMBEDDING_DEFAULTS` — run forward on ``indices`` and backward from
+    ``sum(output · cotangent)``: the output (the rows, renormalised first with ``max_norm``),
+    the weight's gradient in dense form (:func:`embedding_backward`) and the rows a sparse
+    gradient stores (EM08: the distinct looked-up ids but ``padding_idx``, sorted), ``None``
+    when the gradient is dense (``sparse=False``).  A sparse gradient cannot be scaled by
+    frequency: ``sparse`` with ``scale_grad_by_freq`` raises."""
+    _table(weight)
+    if sparse and scale_grad_by_freq:
+        raise ValueError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    table = weight if max_norm is None else embedding_renorm(weight, indices, max_norm, norm_type).astype(weight.dtype)
+    out = embedding_lookup(table, indices, padding_idx)
+    if cotangent.shape != out.shape:
+        raise ValueError(f"cotangent must have the output's shape {out.shape}, got {cotangent.shape}")
+    grad = embedding_backward(cotangent, indices, weight.shape[0], padding_idx, scale_grad_by_freq)
+    if not sparse:
+        return out, grad, None
+    stored = set(np.asarray(indices).reshape(-1).tolist()) - {_padding_row(padding_idx, weight.shape[0])}
+    return out, grad, tuple(sorted(stored))
+
+
+@typed
+def sparse_embedding_step(optimizer: str, weight: np.ndarray, indices: np.ndarray, cotangent: np.ndarray,
+                          lr: float) -> np.ndarray:
+    """The weight after one step of ``optimizer`` on ``nn.Embedding(sparse=True)`` (EM08),
+    gradient from ``sum(lookup · cotangent)``: ``"sgd"`` takes the sparse gradient,
+    ``w − lr·g``; ``"sparse_adam"``'s first step moves the stored rows by ``lr·√(1−β₂)/(1−β₁)
+    · m / (√v + ε)``, ``m = (1−β₁)g``, ``v = (1−β₂)g²``, the other rows not at all;
+    ``"adam"`` refuses a sparse gradient: ``ValueError`` with Adam's message."""
+    check_choice(optimizer, "optimizer", SPARSE_STEP_OPTIMIZERS)
+    if not lr >= 0:
+        raise ValueError(f"lr must be >= 0, got {lr}")
+    _, grad, stored = embedding_module(weight, indices, cotangent, sparse=True)
+    if optimizer == "adam":
+        raise ValueError(ADAM_SPARSE_ERROR)
+    new = np.array(weight, dtype=np.float64)
+    if optimizer == "sgd":
+        return new - lr * grad
+    (beta1, beta2), rows = SPARSE_ADAM_BETAS, list(stored)
+    m, v = (1 - beta1) * grad[rows], (1 - beta2) * grad[rows] ** 2
+    new[rows] -= lr * np.sqrt(1 - beta2) / (1 - beta1) * m / (np.sqrt(v) + SPARSE_ADAM_EPS)
+    return new
+
+
+@typed
+def conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1, padding: int = 0, *,
+         spatial_dims: str = "1-3") -> np.ndarray:
+    """``nn.Conv1d``/``Conv2d``/``Conv3d`` (MD08): the cross-correlation — the kernel is not
+    flipped — of ``x`` ``(N, C_in, *L)`` with ``weight`` ``(C_out, C_in, *k)``, plus ``bias``:
+    ``out[n, o, *i] = bias[o] + Σ_{c, *a} xp[n, c, *(i·stride + a)] · weight[o, c, *a]``, ``xp``
+    being ``x`` with ``padding`` zeros on both sides of every spatial dimension, so each
+    output size is ``(L + 2·padding − k) // stride + 1``.  1 to 3 spatial dimensions: a
+    fourth raises (there is no ``Conv4d``), unless ``spatial_dims="any"``."""
+    check_choice(spatial_dims, "spatial_dims", CONV_SPATIAL_DIMS)
+    if x.dtype.kind != "f" or weight.dtype.kind != "f":
+        raise TypeError(f"conv takes floating input and weight, got {x.dtype} and {weight.dtype}")
+    dims = weight.ndim - 2
+    if dims < 1 or (spatial_dims == "1-3" and dims > 3):
+        raise ValueError(f"convolutions have 1 to 3 spatial dims (Conv1d, Conv2d, Conv3d; no Conv{dims}d), "
+                         f"got a weight of shape {weight.shape}")
+    if x.ndim != weight.ndim or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"the input must be (N, C_in, *spatial) with the weight's {dims} spatial dims and C_in = "
+                         f"{weight.shape[1]}, got {x.shape}")
+    if check_int(stride, "stride") < 1 or check_int(padding, "padding") < 0:
+        raise ValueError(f"stride must be >= 1 and padding >= 0, got {stride} and {padding}")
+    if bias is not None and (bias.shape != weight.shape[:1] or bias.dtype.kind != "f"):
+        raise ValueError(f"bias must be a floating ({weight.shape[0]},) array, got {bias.dtype} {bias.shape}")
+    padded_sizes, kernel = tuple(size + 2 * padding for size in x.shape[2:]), weight.shape[2:]
+    if any(k > size for k, size in zip(kernel, padded_sizes)) or prod(kernel) == 0:
+        raise ValueError(f"the kernel {kernel} must be non-empty and fit the padded input {padded_sizes}")
+    out_sizes = tuple((size - k) // stride + 1 for size, k in zip(padded_sizes, kernel))
+    padded = np.zeros(x.shape[:2] + padded_sizes)
+    padded[(slice(None), slice(None)) + tuple(slice(padding, padding + size) for size in x.shape[2:])] = x
+    w = np.asarray(weight, dtype=np.float64)
+    out = np.zeros((x.shape[0], weight.shape[0]) + out_sizes)
+    for offset in np.ndindex(*kernel):
+        window = padded[(slice(None), slice(None)) + tuple(slice(a, a + stride * (n - 1) + 1, stride)
+                                                           for a, n in zip(offset, out_sizes))]
+        taps = w[(slice(None), slice(None)) + offset].reshape(weight.shape[:2] + (1,) * dims)
+        out += np.sum(window[:, np.newaxis] * taps[np.newaxis], axis=2)  # (N, 1, C, *out) · (1, O, C, 1...)
+    if bias is not None:
+        out += np.asarray(bias, dtype=np.float64).reshape((-1,) + (1,) * dims)
+    return out
 
 
 @typed

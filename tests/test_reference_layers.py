@@ -3,9 +3,12 @@ hand-worked examples), and its guard clauses."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
+from reference import einsum, memory
 from reference import layers as ref
 
 W = np.arange(15.0).reshape(5, 3)
@@ -86,6 +89,62 @@ def test_dropped_count_bounds():
     assert ref.dropped_count_bounds(100, 1.0) == (100, 100)
 
 
+def test_layer_defaults_are_the_documented_ones():
+    """EM03: embedding_module's keyword defaults are EMBEDDING_DEFAULTS, and with none given
+    the layer is the plain lookup with the plain one-hot-transpose gradient, dense."""
+    params = inspect.signature(ref.embedding_module).parameters
+    assert {name: params[name].default for name in ref.EMBEDDING_DEFAULTS} == ref.EMBEDDING_DEFAULTS
+    idx, g = np.array([0, 4, 0]), np.arange(9.0).reshape(3, 3)
+    out, grad, stored = ref.embedding_module(W * 100, idx, g)
+    np.testing.assert_array_equal(out, (W * 100)[idx])  # no renormalisation of rows of norm > 1000
+    np.testing.assert_array_equal(grad, one_hot(idx, 5).T @ g)  # row 0 summed twice, no padding, no scaling
+    assert stored is None
+
+
+def test_sparse_gradient_stores_the_looked_up_rows():
+    """EM08: ids [2, 7, 2] store rows (2, 7); padding_idx 7 leaves 7 out; the dense form is unchanged."""
+    idx, g = np.array([2, 7, 2]), np.ones((3, 2))
+    _, grad, stored = ref.embedding_module(np.zeros((10, 2)), idx, g, sparse=True)
+    assert stored == (2, 7) and grad[2].tolist() == [2.0, 2.0]
+    assert ref.embedding_module(np.zeros((10, 2)), idx, g, padding_idx=7, sparse=True)[2] == (2,)
+
+
+def test_sparse_steps():
+    """EM08: SGD: w − lr·one_hotᵀg; SparseAdam's first step moves a stored element by lr·g/(|g| + ε/√(1−β₂)),
+    about lr·sign(g), and no other row; Adam raises with torch's message."""
+    idx, g = np.array([1, 3, 1]), np.array([[1.0, -2.0], [0.5, 0.0], [1.0, 4.0]])
+    weight = np.ones((4, 2))
+    np.testing.assert_allclose(ref.sparse_embedding_step("sgd", weight, idx, g, 0.1), weight - 0.1 * one_hot(idx, 4).T @ g)
+    adam = ref.sparse_embedding_step("sparse_adam", weight, idx, g, 0.1)
+    np.testing.assert_allclose(adam[[1, 3]], [[0.9, 0.9], [0.9, 1.0]], rtol=1e-6)
+    np.testing.assert_array_equal(adam[[0, 2]], weight[[0, 2]])
+    with pytest.raises(ValueError, match="Adam does not support sparse gradients, please consider SparseAdam instead"):
+        ref.sparse_embedding_step("adam", weight, idx, g, 0.1)
+
+
+def test_conv_1d_by_hand():
+    """MD08: [1, 2, 3, 4] ⋆ [1, 0, −1] = [1−3, 2−4] (a convolution, kernel flipped, would give [2, 2]);
+    padding 1 reads a 0 at each end: [−2, −2, −2, 3]; stride 2 keeps every other: [−2, −2]; bias adds."""
+    x, w = np.array([[[1.0, 2.0, 3.0, 4.0]]]), np.array([[[1.0, 0.0, -1.0]]])
+    assert ref.conv(x, w).tolist() == [[[-2.0, -2.0]]]
+    assert ref.conv(x, w, padding=1).tolist() == [[[-2.0, -2.0, -2.0, 3.0]]]
+    assert ref.conv(x, w, np.array([0.5]), stride=2, padding=1).tolist() == [[[-1.5, -1.5]]]
+
+
+def test_conv_2d_and_3d_against_einsum_conv2d():
+    """MD08: 2-d equals reference.einsum.conv2d; 3-d with a depth-1 kernel is conv2d slice by
+    slice; Conv3d(1, 2, 3) on (1, 1, 5, 5, 5) gives (1, 2, 3, 3, 3) (the catalogue)."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 3))
+    conv2d = lambda a, b, **kw: memory.to_numpy(einsum.conv2d(memory.from_numpy(a), memory.from_numpy(b), **kw))  # noqa: E731
+    np.testing.assert_allclose(ref.conv(x, w, stride=2, padding=1), conv2d(x, w, stride=2, padding=1), rtol=1e-12)
+    x3, w3 = rng.standard_normal((1, 2, 3, 4, 4)), rng.standard_normal((2, 2, 1, 2, 2))
+    out = ref.conv(x3, w3, padding=0)
+    for d in range(3):
+        np.testing.assert_allclose(out[:, :, d], conv2d(x3[:, :, d], w3[:, :, 0]), rtol=1e-12)
+    assert ref.conv(np.ones((1, 1, 5, 5, 5)), np.ones((2, 1, 3, 3, 3))).shape == (1, 2, 3, 3, 3)
+
+
 @pytest.mark.parametrize(("call", "error"), [
     (lambda: ref.embedding_lookup(np.ones(3), np.array([0])), ValueError),
     (lambda: ref.embedding_lookup(W, np.array([0.0])), TypeError),
@@ -105,6 +164,18 @@ def test_dropped_count_bounds():
     (lambda: ref.dropout_mask((-1,), 0.5, 0), ValueError),
     (lambda: ref.dropout_mask((3,), 0.5, "seed"), TypeError),
     (lambda: ref.dropped_count_bounds(-1, 0.5), ValueError),
+    (lambda: ref.embedding_module(W, np.array([0]), np.ones((1, 2))), ValueError),
+    (lambda: ref.embedding_module(W, np.array([0]), np.ones((1, 3)), sparse=True, scale_grad_by_freq=True), ValueError),
+    (lambda: ref.sparse_embedding_step("rmsprop", W, np.array([0]), np.ones((1, 3)), 0.1), ValueError),
+    (lambda: ref.sparse_embedding_step("sgd", W, np.array([0]), np.ones((1, 3)), -1.0), ValueError),
+    (lambda: ref.conv(np.ones((1, 1, 3, 3, 3, 3)), np.ones((1, 1, 2, 2, 2, 2))), ValueError),
+    (lambda: ref.conv(np.ones((1, 1)), np.ones((1, 1))), ValueError),
+    (lambda: ref.conv(np.ones((1, 2, 5)), np.ones((1, 3, 2))), ValueError),
+    (lambda: ref.conv(np.ones((1, 1, 2)), np.ones((1, 1, 3))), ValueError),
+    (lambda: ref.conv(np.ones((1, 1, 5)), np.ones((1, 1, 3)), np.ones(2)), ValueError),
+    (lambda: ref.conv(np.ones((1, 1, 5)), np.ones((1, 1, 3)), stride=0), ValueError),
+    (lambda: ref.conv(np.ones((1, 1, 5), np.int64), np.ones((1, 1, 3))), TypeError),
+    (lambda: ref.conv(np.ones((1, 1, 5)), np.ones((1, 1, 3)), spatial_dims="4"), ValueError),
 ])
 def test_guards(call, error):
     """Bad shapes, dtypes, indices and probabilities raise ValueError or TypeError with a message."""

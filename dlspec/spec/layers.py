@@ -1,4 +1,4 @@
-"""Spec operations of embedding, weight tying, dropout and linear layers (catalogue EM01–EM11).
+"""Spec operations of embedding, weight tying, dropout, linear and convolution layers (catalogue EM01–EM11, MD08).
 
 The plain lookup is the elementwise area's ``embedding`` (O03) and ``linear`` is the matmul
 area's (M08–M10); the operations here add what ``nn.Embedding`` and ``nn.Dropout`` do around
@@ -14,7 +14,7 @@ from dlspec.spec import Array, spec_op
 
 
 class LayerOps:
-    """Embedding, weight tying, dropout and linear layers."""
+    """Embedding, weight tying, dropout, linear and convolution layers."""
 
     @spec_op("EM01 EM02 EM04 EM07")
     def embedding_lookup(self, weight: Array, indices: Any, padding_idx: int | None = None,
@@ -43,3 +43,28 @@ class LayerOps:
         """``nn.functional.dropout``: in training each element is zeroed with probability ``p``
         and the survivors scaled by ``1/(1-p)``; in evaluation the identity.  ``seed`` seeds
         the library's generator."""
+
+    @spec_op("EM03 EM04 EM05 EM07 EM08")
+    def embedding_module(self, weight: Array, indices: Any, cotangent: Array,
+                         **options: Any) -> tuple[Array, Array, tuple[int, ...] | None]:
+        """Build the library's embedding layer on ``weight``'s values with ONLY the given
+        ``options`` (``padding_idx``, ``max_norm``, ``norm_type``, ``scale_grad_by_freq``,
+        ``sparse``; the rest left at the library's defaults), run it on ``indices`` and
+        backward from ``sum(output · cotangent)``; return the output, the weight's gradient
+        in dense form, and the sorted row ids a sparse gradient stores (``None`` if dense)."""
+
+    @spec_op("EM03")
+    def embedding_defaults(self) -> dict[str, Any]:
+        """The keyword defaults the library's embedding layer declares, by parameter name."""
+
+    @spec_op("EM08")
+    def sparse_embedding_step(self, optimizer: str, weight: Array, indices: Any, cotangent: Array, lr: float) -> Array:
+        """One step of ``optimizer`` (``"sgd"``, ``"adam"``, ``"sparse_adam"``) on a
+        ``sparse=True`` embedding layer on ``weight``'s values, after the backward of
+        ``sum(output · cotangent)``; the weight afterwards.  Adam refuses sparse gradients."""
+
+    @spec_op("MD08")
+    def conv(self, x: Array, weight: Array, bias: Array | None = None, stride: int = 1, padding: int = 0) -> Array:
+        """``Conv{N}d``'s forward for ``N = weight.ndim - 2`` spatial dims (1 to 3 in torch):
+        the cross-correlation of ``x`` ``(batch, C_in, *L)`` with ``weight`` ``(C_out, C_in, *k)``
+        plus ``bias``, zero ``padding`` on both sides."""

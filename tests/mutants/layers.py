@@ -1,4 +1,4 @@
-"""Broken backends for embedding, weight tying and dropout (EM01–EM11, MD05), built on the torch
+"""Broken backends for embedding, weight tying, dropout and convolution (EM01–EM11, MD05, MD08), built on the torch
 adapter (the gradient rules need autograd, the tying a module system)."""
 
 from __future__ import annotations
@@ -84,3 +84,90 @@ class TiedByTranspose(TorchBackend):
         with self.torch.no_grad():
             embed.weight.add_(delta)
         return head_weight.detach().clone(), embed.weight.numel()
+
+
+class EmbeddingPadsRowZeroByDefault(TorchBackend):
+    """The layer defaults to padding_idx=0, so row 0 gets no gradient unless told otherwise (EM03)."""
+
+    name, catches = "embedding-padding-zero-by-default", ("test_embedding_layer_defaults",)
+
+    def embedding_module(self, weight: Any, indices: Any, cotangent: Any, **options: Any) -> Any:
+        return super().embedding_module(weight, indices, cotangent, **{"padding_idx": 0, **options})
+
+
+class EmbeddingScalesByFrequencyByDefault(TorchBackend):
+    """The layer defaults to scale_grad_by_freq=True: a repeated id's gradient is averaged, not summed (EM03)."""
+
+    name, catches = "embedding-scale-by-freq-by-default", ("test_embedding_layer_defaults",)
+
+    def embedding_module(self, weight: Any, indices: Any, cotangent: Any, **options: Any) -> Any:
+        return super().embedding_module(weight, indices, cotangent, **{"scale_grad_by_freq": True, **options})
+
+
+class EmbeddingDeclaresPaddingZero(TorchBackend):
+    """The declared defaults say padding_idx=0, the common belief that id 0 pads (EM03)."""
+
+    name, catches = "embedding-declares-padding-zero", ("test_embedding_declared_defaults",)
+
+    def embedding_defaults(self) -> dict[str, Any]:
+        return {**super().embedding_defaults(), "padding_idx": 0}
+
+
+class EmbeddingSparseIgnored(TorchBackend):
+    """sparse=True is dropped: the gradient stays dense (EM08)."""
+
+    name, catches = "embedding-sparse-ignored", ("test_embedding_sparse_gradient", "test_embedding_layer_options")
+
+    def embedding_module(self, weight: Any, indices: Any, cotangent: Any, **options: Any) -> Any:
+        options.pop("sparse", None)
+        return super().embedding_module(weight, indices, cotangent, **options)
+
+
+class AdamSwappedForSparseAdam(TorchBackend):
+    """A sparse gradient handed to "adam" quietly runs SparseAdam instead of raising (EM08)."""
+
+    name, catches = "adam-swapped-for-sparse-adam", ("test_sparse_embedding_step",)
+
+    def sparse_embedding_step(self, optimizer: str, weight: Any, indices: Any, cotangent: Any, lr: float) -> Any:
+        return super().sparse_embedding_step("sparse_adam" if optimizer == "adam" else optimizer, weight, indices,
+                                             cotangent, lr)
+
+
+class ConvFlipsKernel(TorchBackend):
+    """A true convolution: the kernel flipped along every spatial dim, not torch's cross-correlation (MD08)."""
+
+    name, catches = "conv-flips-kernel", ("test_conv", "test_notes_conv3d_example", "test_conv_gradient")
+
+    def conv(self, x: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> Any:
+        return super().conv(x, weight.flip(tuple(range(2, weight.ndim))), bias, stride, padding)
+
+
+class ConvPadsOneSide(TorchBackend):
+    """The zero padding goes before each spatial dim only, not on both sides (MD08)."""
+
+    name, catches = "conv-pads-one-side", ("test_conv",)
+
+    def conv(self, x: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> Any:
+        padded = self.torch.nn.functional.pad(x, (padding, 0) * (x.ndim - 2))
+        return super().conv(padded, weight, bias, stride, 0)
+
+
+class ConvKeepsSize(TorchBackend):
+    """The convolution pads to keep the input's size ("same"), whatever padding says (MD08)."""
+
+    name, catches = "conv-keeps-size", ("test_conv", "test_notes_conv3d_example")
+
+    def conv(self, x: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> Any:
+        return super().conv(x, weight, bias, stride, (weight.shape[-1] - 1) // 2)
+
+
+class Conv4dByFolding(TorchBackend):
+    """Four spatial dims accepted by folding the first into the batch and running conv3d (MD08: there is no Conv4d)."""
+
+    name, catches = "conv4d-by-folding", ("test_conv_four_spatial_dims",)
+
+    def conv(self, x: Any, weight: Any, bias: Any = None, stride: int = 1, padding: int = 0) -> Any:
+        if weight.ndim != 6:
+            return super().conv(x, weight, bias, stride, padding)
+        folded = x.movedim(2, 1).reshape(-1, x.shape[1], *x.shape[3:])
+        return super().conv(folded, weight.sum(2), bias, stride, padding)
