@@ -1,5 +1,5 @@
-"""Conformance: data, ZeRO, tensor and pipeline parallelism (catalogue P01–P06) and
-``DistributedSampler`` (DA04, DA05).
+"""Conformance: data, ZeRO, tensor and pipeline parallelism (catalogue P01–P06),
+``DistributedSampler`` (DA04, DA05) and how the processes are started (DA06, DA07).
 
 Each parallel scheme must compute what one process computes on the whole: the data-parallel
 gradient (DDP, P01), the FSDP/ZeRO-3 gradient shards (P03) and the accumulated gradient
@@ -14,6 +14,10 @@ The sampler's order without shuffling is compared exactly; with shuffling the pe
 the library's own, so only its properties are: every epoch's order is a permutation padded
 by wrapping around (or cut with ``drop_last``), the ranks split it without overlap into equal
 counts, ``set_epoch`` with another epoch changes it and without ``set_epoch`` it repeats.
+
+The launchers start real processes on torch (``torch.multiprocessing.spawn``, ``torchrun``,
+``torch.distributed.launch``), seconds each, so those tests run one fixed case each instead
+of hypothesis examples; what the processes receive is compared exactly.
 """
 
 from __future__ import annotations
@@ -332,3 +336,47 @@ def test_sampler_set_epoch(backend, n, world_size, seed, drop_last):
     if failures:
         raise ConformanceError(f"{backend.name} distributed_sampler: {'; '.join(failures)}: {orders}\n"
                                f"{testing.reproduction(backend, 'distributed_sampler', inputs)}")
+
+
+# -- starting the processes (DA06, DA07) -------------------------------------------------------------
+
+
+def check_exact(backend: Backend, op: str, got: Any, expected: Any, inputs: str) -> None:
+    """``got`` equals ``expected`` exactly (what processes received is data, not arithmetic)."""
+    if got != expected:
+        raise ConformanceError(f"{backend.name} {op}: got {got!r}, the spec says {expected!r}\n"
+                               f"{testing.reproduction(backend, op, inputs)}")
+
+
+@spec("DA06")
+def test_spawn_arguments(backend):
+    """DA06 (wrong in the notes: their script defines def run(demo_fn, world_size) for
+    mp.spawn(run, args=(world_size,), nprocs=world_size)): spawn calls fn(i, *args) in process
+    i, the process index FIRST and then args, so the notes' case gives run(0, 2) and run(1, 2)."""
+    testing.require(backend, "distributed")
+    fn = testing.op(backend, "spawn_arguments")
+    got = [tuple(received) for received in fn(2, (2,))]
+    check_exact(backend, "spawn_arguments", got, ref.spawn_arguments(2, (2,)), describe(nprocs=2, args=(2,)))
+
+
+@spec("DA06")
+@pytest.mark.parametrize("name", ref.PROCESS_GROUPS)
+def test_process_group_needs_cuda(backend, name):
+    """DA06: the notes' init_process_group("nccl") needs CUDA devices: where the backend's
+    device is not CUDA, an nccl process group is refused, while a gloo one starts anywhere."""
+    testing.require(backend, "distributed")
+    fn = testing.op(backend, "process_group_starts")
+    check_exact(backend, "process_group_starts", fn(name), ref.process_group_starts(name, backend.device),
+                describe(name=name, device=backend.device))
+
+
+@spec("DA07")
+@pytest.mark.parametrize("launcher", ref.LAUNCHERS)
+def test_launch_environment(backend, launcher):
+    """DA07 (imprecise in the notes): torch.distributed.launch is deprecated (a FutureWarning
+    naming torchrun) and passes --local-rank=i on each process's command line; torchrun passes
+    nothing there.  Both set RANK, LOCAL_RANK and WORLD_SIZE in every process's environment."""
+    testing.require(backend, "distributed")
+    fn = testing.op(backend, "launch_environment")
+    check_exact(backend, "launch_environment", fn(launcher, 2), ref.launch_environment(launcher, 2),
+                describe(launcher=launcher, nprocs=2))

@@ -1,5 +1,5 @@
-"""Data, ZeRO, tensor and pipeline parallelism (P01–P06) and DistributedSampler (DA04, DA05),
-simulated: a "world" is a list with one entry per rank, and each collective is a plain
+"""Data, ZeRO, tensor and pipeline parallelism (P01–P06), DistributedSampler (DA04, DA05) and
+how the launchers start the processes (DA06, DA07), simulated: a "world" is a list with one entry per rank, and each collective is a plain
 function from the ranks' inputs to the ranks' outputs.
 
 * ``all_reduce``: every rank receives the element-wise sum (or mean) of all ranks' arrays;
@@ -27,6 +27,13 @@ from reference.guards import check_choice, check_int
 
 REDUCE_OPS = ("sum", "mean")
 SPLITS = ("column", "row")
+#: The command-line launchers: ``torchrun`` (``python -m torch.distributed.run``) and the
+#: deprecated ``python -m torch.distributed.launch``.
+LAUNCHERS = ("torchrun", "launch")
+#: The environment variables a launcher sets in each process it starts.
+LAUNCH_ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
+#: Process-group backends: gloo runs on CPUs, nccl needs CUDA devices.
+PROCESS_GROUPS = ("gloo", "nccl")
 
 
 # -- collectives -----------------------------------------------------------------------------
@@ -271,6 +278,40 @@ def distributed_sampler(n: int, world_size: int, rank: int, *, shuffle: bool = T
             order += order[: total - len(order)]
         result.append(order[:total][rank::world])
     return result
+
+
+# -- starting the processes (DA06, DA07) -----------------------------------------------------------
+
+
+def spawn_arguments(nprocs: int, args: tuple = ()) -> list[tuple]:
+    """DA06: ``torch.multiprocessing.spawn(fn, args=args, nprocs=nprocs)`` calls ``fn(i, *args)``
+    in process ``i``: the process index comes first, before ``args``; the arguments in process order."""
+    n = _world(nprocs, "nprocs")
+    if not isinstance(args, tuple):
+        raise TypeError(f"spawn_arguments: args must be a tuple, got {type(args).__name__}")
+    return [(i, *args) for i in range(n)]
+
+
+def launch_environment(launcher: str, nprocs: int) -> list[dict]:
+    """DA07: what each of the ``nprocs`` processes a launcher starts on one node sees, in rank
+    order: both launchers set ``RANK`` and ``LOCAL_RANK`` (``i``) and ``WORLD_SIZE`` in its
+    environment; only the deprecated ``launch`` (it warns with a ``FutureWarning``) also passes
+    ``--local-rank=i`` on its command line (unless given ``--use-env``); ``torchrun`` passes nothing."""
+    check_choice(launcher, "launcher", LAUNCHERS)
+    n = _world(nprocs, "nprocs")
+    deprecated = launcher == "launch"
+    return [{"argv": [f"--local-rank={i}"] if deprecated else [],
+             "env": {"RANK": str(i), "LOCAL_RANK": str(i), "WORLD_SIZE": str(n)},
+             "deprecated": deprecated} for i in range(n)]
+
+
+def process_group_starts(name: str, device: str) -> bool:
+    """DA06: whether a process group of backend ``name`` starts on ``device``: ``"gloo"`` runs on
+    any device, ``"nccl"`` only where there are CUDA devices (``device == "cuda"``)."""
+    check_choice(name, "process group backend", PROCESS_GROUPS)
+    if not isinstance(device, str):
+        raise TypeError(f"process_group_starts: device must be a str, got {type(device).__name__}")
+    return name == "gloo" or device == "cuda"
 
 
 # -- guards ----------------------------------------------------------------------------------------

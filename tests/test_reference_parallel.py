@@ -3,6 +3,9 @@ computations (finite differences, the full-batch formulas), and its guard clause
 
 from __future__ import annotations
 
+import argparse
+import inspect
+
 import numpy as np
 import pytest
 
@@ -121,6 +124,38 @@ def test_sampler_epochs():
     assert zero == repeated[0] and one != zero and again == one and sorted(one) == list(range(20))
 
 
+def test_spawn_passes_the_index_first():
+    """DA06: the notes' mp.spawn(run, args=(world_size,), nprocs=world_size) calls run(i, world_size):
+    bound to their def run(demo_fn, world_size), the process index lands in demo_fn."""
+    def notes_run(demo_fn, world_size):
+        return demo_fn, world_size
+
+    received = ref.spawn_arguments(2, (2,))
+    assert received == [(0, 2), (1, 2)]
+    assert [inspect.signature(notes_run).bind(*r).arguments for r in received] == [
+        {"demo_fn": 0, "world_size": 2}, {"demo_fn": 1, "world_size": 2}]
+    assert ref.spawn_arguments(3, ()) == [(0,), (1,), (2,)]
+
+
+@pytest.mark.parametrize("launcher", ref.LAUNCHERS)
+def test_launched_processes_parsed_as_the_docs_show(launcher):
+    """DA07: a script parsing ``--local-rank`` as torch.distributed.launch's docstring shows gets
+    the local rank from the command line under launch only; under torchrun it must read
+    ``os.environ["LOCAL_RANK"]``, which both launchers set."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--local-rank", "--local_rank", type=int)
+    for i, process in enumerate(ref.launch_environment(launcher, 3)):
+        assert process["env"] == {"RANK": str(i), "LOCAL_RANK": str(i), "WORLD_SIZE": "3"}
+        assert parser.parse_args(process["argv"]).local_rank == (i if launcher == "launch" else None)
+        assert process["deprecated"] == (launcher == "launch")
+
+
+def test_nccl_needs_cuda():
+    """DA06: gloo starts on any device, nccl only on CUDA."""
+    assert [ref.process_group_starts(name, device) for name in ("gloo", "nccl") for device in ("cpu", "cuda")] == [
+        True, True, False, True]
+
+
 @pytest.mark.parametrize(("fn", "args", "kwargs"), [
     (ref.all_reduce, ([],), {}),
     (ref.all_reduce, ([np.ones(2), np.ones(3)],), {}),
@@ -165,6 +200,13 @@ def test_sampler_epochs():
     (ref.distributed_sampler, (10, 3, 0), {"epochs": 1}),
     (ref.distributed_sampler, (10, 3, 0), {"epochs": ["one"]}),
     (ref.distributed_sampler, (10.0, 3, 0), {}),
+    (ref.spawn_arguments, (0, ()), {}),
+    (ref.spawn_arguments, (2, [2]), {}),
+    (ref.spawn_arguments, (2.0, ()), {}),
+    (ref.launch_environment, ("mpirun", 2), {}),
+    (ref.launch_environment, ("torchrun", 0), {}),
+    (ref.process_group_starts, ("mpi", "cpu"), {}),
+    (ref.process_group_starts, ("nccl", 0), {}),
 ])
 def test_guards(fn, args, kwargs):
     with pytest.raises((ValueError, TypeError), match=r"\w"):

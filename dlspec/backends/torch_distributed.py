@@ -11,17 +11,29 @@ process start-up (importing torch) costs seconds, a task milliseconds.
 A run that takes longer than ``TIMEOUT_S`` (a hang in a collective) kills the pool and
 raises :class:`TimeoutError`; a task that raises in a worker raises :class:`RuntimeError`
 here with the worker's traceback.  At exit every worker destroys its process group.
+
+The launcher checks (DA06, DA07) start processes of their own, once per call:
+:func:`spawn_arguments` with ``torch.multiprocessing.spawn`` (each child imports torch),
+:func:`launch_environment` with ``torchrun`` or ``torch.distributed.launch`` running
+:data:`LAUNCHED_SCRIPT`, which imports only the standard library.
 """
 
 from __future__ import annotations
 
 import atexit
 import datetime
+import functools
+import json
 import os
+import pickle
 import queue
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from multiprocessing import get_context
 from typing import Any
@@ -144,6 +156,90 @@ def pipeline_forward(rank: int, group: Any, payload: dict[str, Any]) -> np.ndarr
 
 TASKS: dict[str, Task] = {t.__name__: t for t in (data_parallel_grad, zero_adam, sharded_data_parallel_grad,
                                                  tensor_parallel_matmul, pipeline_forward)}
+
+
+# -- starting processes (DA06, DA07) -------------------------------------------------------
+
+#: The script the launchers run: it writes its command-line arguments and the launcher's
+#: environment variables as JSON to ``$DLSPEC_LAUNCH_OUT/<pid>.json``; standard library only.
+LAUNCHED_SCRIPT = """\
+import json, os, sys
+report = {"argv": sys.argv[1:], "env": {k: os.environ.get(k) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE")}}
+with open(os.path.join(os.environ["DLSPEC_LAUNCH_OUT"], f"{os.getpid()}.json"), "w") as f:
+    json.dump(report, f)
+"""
+#: What the deprecated launcher's ``FutureWarning`` says.
+DEPRECATION = "torch.distributed.launch is deprecated"
+
+
+def report_arguments(directory: str, *received: Any) -> None:
+    """A spawned process's function: pickles the arguments it received to ``<directory>/<pid>``."""
+    with open(os.path.join(directory, str(os.getpid())), "wb") as f:
+        pickle.dump(received, f)
+
+
+def spawn_arguments(nprocs: int, args: tuple) -> list[tuple]:
+    """DA06: ``torch.multiprocessing.spawn(fn, args=args, nprocs=nprocs)`` with ``fn`` reporting
+    its positional arguments; what each process's ``fn`` received, in process order."""
+    import torch.multiprocessing as mp
+
+    with tempfile.TemporaryDirectory(prefix="dlspec-spawn-") as directory:
+        context = mp.spawn(functools.partial(report_arguments, directory), args=args, nprocs=nprocs, join=False)
+        deadline = time.monotonic() + TIMEOUT_S
+        while not context.join(timeout=1.0):
+            if time.monotonic() > deadline:
+                for p in context.processes:
+                    p.kill()
+                raise TimeoutError(f"torch.multiprocessing.spawn: {nprocs} processes took longer than {TIMEOUT_S:g} s")
+        received = []
+        for p in context.processes:
+            with open(os.path.join(directory, str(p.pid)), "rb") as f:
+                received.append(pickle.load(f))
+        return received
+
+
+def launch_environment(launcher: str, nprocs: int) -> list[dict[str, Any]]:
+    """DA07: ``python -m torch.distributed.run`` (``launcher="torchrun"``) or ``python -m
+    torch.distributed.launch`` (``"launch"``) with ``--nproc-per-node=nprocs`` running
+    :data:`LAUNCHED_SCRIPT`; each process's arguments and environment, in ``RANK`` order, and
+    whether the launcher's stderr carries its deprecation warning."""
+    module = {"torchrun": "torch.distributed.run", "launch": "torch.distributed.launch"}[launcher]
+    with tempfile.TemporaryDirectory(prefix="dlspec-launch-") as directory:
+        script = os.path.join(directory, "launched.py")
+        with open(script, "w") as f:
+            f.write(LAUNCHED_SCRIPT)
+        env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE")}
+        env |= {"DLSPEC_LAUNCH_OUT": directory, "PYTHONWARNINGS": "default", "OMP_NUM_THREADS": "1"}
+        done = subprocess.run([sys.executable, "-m", module, f"--nproc-per-node={nprocs}", "--master-addr=127.0.0.1",
+                               f"--master-port={free_port()}", script], env=env, capture_output=True, text=True,
+                              timeout=TIMEOUT_S, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{module} exited with {done.returncode}:\n{done.stderr[-4000:]}")
+        reports = []
+        for name in os.listdir(directory):
+            if name.endswith(".json"):
+                with open(os.path.join(directory, name)) as f:
+                    reports.append(json.load(f))
+    deprecated = DEPRECATION in done.stderr
+    reports.sort(key=lambda r: int(r["env"]["RANK"]) if (r["env"]["RANK"] or "").isdigit() else -1)
+    return [r | {"deprecated": deprecated} for r in reports]
+
+
+def process_group_starts(name: str) -> bool:
+    """DA06: whether ``init_process_group(name)`` starts a one-process group in this process
+    (over an in-memory store: nothing to wait for); destroyed again at once."""
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        raise RuntimeError("process_group_starts: this process already has a default process group")
+    try:
+        with warnings.catch_warnings():  # without NCCL compiled in, asking for its default timeout warns first
+            warnings.simplefilter("ignore", UserWarning)
+            dist.init_process_group(name, store=dist.HashStore(), rank=0, world_size=1)
+    except RuntimeError:
+        return False
+    dist.destroy_process_group()
+    return True
 
 
 # -- the pool ---------------------------------------------------------------------------

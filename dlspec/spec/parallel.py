@@ -1,5 +1,5 @@
 """Spec operations of data, tensor, pipeline and ZeRO parallelism (catalogue P01–P06) and of
-``DistributedSampler`` (DA04, DA05).
+``DistributedSampler`` (DA04, DA05), and of how the launchers start the processes (DA06, DA07).
 
 Each operation runs one parallel scheme on ``world_size`` ranks and returns what every rank
 ends with (a list, rank by rank), so a test sees both the result and that the ranks agree.
@@ -15,7 +15,8 @@ from dlspec.spec import Array, spec_op
 
 
 class ParallelOps:
-    """Data, ZeRO, tensor and pipeline parallelism; gradient accumulation; the distributed sampler."""
+    """Data, ZeRO, tensor and pipeline parallelism; gradient accumulation; the distributed sampler;
+    starting the processes."""
 
     @spec_op("P01")
     def data_parallel_grad(self, x: Array, y: Array, weight: Array, world_size: int) -> list[Array]:
@@ -61,3 +62,21 @@ class ParallelOps:
         """The dataset indices ``DistributedSampler`` gives ``rank`` of ``world_size`` over a
         dataset of ``n`` items, one list per entry of ``epochs`` (an int: ``set_epoch`` is
         called with it first; ``None``: it is not)."""
+
+    @spec_op("DA06")
+    def spawn_arguments(self, nprocs: int, args: tuple) -> list[tuple]:
+        """The positional arguments the function given to ``spawn(fn, args=args, nprocs=nprocs)``
+        (``torch.multiprocessing.spawn``) receives in each of the ``nprocs`` processes, in process order."""
+
+    @spec_op("DA06")
+    def process_group_starts(self, name: str) -> bool:
+        """Whether a one-process process group of backend ``name`` (``"gloo"``, ``"nccl"``) starts
+        on the backend's device, rather than being refused."""
+
+    @spec_op("DA07")
+    def launch_environment(self, launcher: str, nprocs: int) -> list[dict]:
+        """What each of the ``nprocs`` processes that ``launcher`` (``"torchrun"``: ``python -m
+        torch.distributed.run``, ``"launch"``: ``python -m torch.distributed.launch``) starts on one
+        node sees, in rank order: ``{"argv": its command-line arguments, "env": its RANK,
+        LOCAL_RANK and WORLD_SIZE (None where unset), "deprecated": whether the launcher warned
+        that it is deprecated}``."""

@@ -1,5 +1,5 @@
-"""Broken backends for parallelism (P01–P06) and DistributedSampler (DA04, DA05), built on the
-reference backend, whose ranks are simulated (NumPy has no collectives)."""
+"""Broken backends for parallelism (P01–P06), DistributedSampler (DA04, DA05) and the process
+launchers (DA06, DA07), built on the reference backend, whose ranks are simulated (NumPy has no collectives)."""
 
 from __future__ import annotations
 
@@ -96,3 +96,48 @@ class SamplerIgnoresSetEpoch(ReferenceBackend):
                             epochs: Sequence[int | None], drop_last: bool) -> list[list[int]]:
         return super().distributed_sampler(n, world_size, rank, shuffle=shuffle, seed=seed, epochs=[None] * len(epochs),
                                            drop_last=drop_last)
+
+
+class SpawnWithoutIndex(ReferenceBackend):
+    """spawn calls fn(*args) without the process index, the notes' reading of mp.spawn (DA06)."""
+
+    name, catches = "spawn-without-index", ("test_spawn_arguments",)
+
+    def spawn_arguments(self, nprocs: int, args: tuple) -> list[tuple]:
+        return [tuple(args) for _ in range(nprocs)]
+
+
+class SpawnIndexLast(ReferenceBackend):
+    """spawn passes the process index after args, fn(*args, i) (DA06)."""
+
+    name, catches = "spawn-index-last", ("test_spawn_arguments",)
+
+    def spawn_arguments(self, nprocs: int, args: tuple) -> list[tuple]:
+        return [(*args, i) for i in range(nprocs)]
+
+
+class NcclWithoutCuda(ReferenceBackend):
+    """an nccl process group starts on a CPU-only device (DA06)."""
+
+    name, catches = "nccl-without-cuda", ("test_process_group_needs_cuda",)
+
+    def process_group_starts(self, name: str) -> bool:
+        return ref.process_group_starts(name, "cuda")
+
+
+class TorchrunPassesLocalRank(ReferenceBackend):
+    """torchrun passes --local-rank=i on the command line, as its own 2.0 docstring still says (DA07)."""
+
+    name, catches = "torchrun-passes-local-rank", ("test_launch_environment",)
+
+    def launch_environment(self, launcher: str, nprocs: int) -> list[dict]:
+        return [p | {"argv": [f"--local-rank={i}"]} for i, p in enumerate(ref.launch_environment(launcher, nprocs))]
+
+
+class LaunchNotDeprecated(ReferenceBackend):
+    """torch.distributed.launch starts the processes without its deprecation warning (DA07)."""
+
+    name, catches = "launch-not-deprecated", ("test_launch_environment",)
+
+    def launch_environment(self, launcher: str, nprocs: int) -> list[dict]:
+        return [p | {"deprecated": False} for p in ref.launch_environment(launcher, nprocs)]

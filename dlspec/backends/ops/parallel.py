@@ -1,11 +1,12 @@
-"""Adapters' implementations of data, tensor, pipeline and ZeRO parallelism (P01–P06) and the
-distributed sampler (DA04, DA05), one mixin per library; each backend class in
-``dlspec.backends`` inherits its library's mixin.
+"""Adapters' implementations of data, tensor, pipeline and ZeRO parallelism (P01–P06), the
+distributed sampler (DA04, DA05) and the process launchers (DA06, DA07), one mixin per
+library; each backend class in ``dlspec.backends`` inherits its library's mixin.
 
 torch runs every scheme for real in local processes joined in a gloo process group
 (:mod:`dlspec.backends.torch_distributed`), with the library's own DDP,
-``ZeroRedundancyOptimizer``, FSDP2 ``fully_shard``, collectives and point-to-point sends;
-the reference simulates the ranks.  NumPy has no collectives; JAX's multi-process runtime is
+``ZeroRedundancyOptimizer``, FSDP2 ``fully_shard``, collectives and point-to-point sends,
+and starts processes with ``torch.multiprocessing.spawn``, ``torchrun`` and
+``torch.distributed.launch``; the reference simulates the ranks.  NumPy has no collectives; JAX's multi-process runtime is
 not started, so only gradient accumulation (one process) runs there.
 """
 
@@ -58,6 +59,15 @@ class ReferenceParallel:
                             epochs: Sequence[int | None], drop_last: bool) -> list[list[int]]:
         return ref.distributed_sampler(n, world_size, rank, shuffle=shuffle, seed=seed, epochs=epochs,
                                        drop_last=drop_last)
+
+    def spawn_arguments(self, nprocs: int, args: tuple) -> list[tuple]:
+        return ref.spawn_arguments(nprocs, args)
+
+    def process_group_starts(self, name: str) -> bool:
+        return ref.process_group_starts(name, self.device)
+
+    def launch_environment(self, launcher: str, nprocs: int) -> list[dict]:
+        return ref.launch_environment(launcher, nprocs)
 
 
 class NumpyParallel:
@@ -125,6 +135,21 @@ class TorchParallel:
                 sampler.set_epoch(epoch)
             orders.append(list(sampler))
         return orders
+
+    def spawn_arguments(self, nprocs: int, args: tuple) -> list[tuple]:
+        from dlspec.backends import torch_distributed
+
+        return torch_distributed.spawn_arguments(nprocs, args)
+
+    def process_group_starts(self, name: str) -> bool:
+        from dlspec.backends import torch_distributed
+
+        return torch_distributed.process_group_starts(name)
+
+    def launch_environment(self, launcher: str, nprocs: int) -> list[dict]:
+        from dlspec.backends import torch_distributed
+
+        return torch_distributed.launch_environment(launcher, nprocs)
 
 
 class JaxParallel:
