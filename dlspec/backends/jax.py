@@ -79,16 +79,17 @@ class JaxBackend(JaxMemory, JaxShapes, JaxBroadcasting, JaxMatmul, JaxEinsum, Ja
         return None
 
     def asarray(self, values: np.ndarray, dtype: str | None = None) -> Any:
+        # Converted on the host (NumPy knows JAX's dtypes, bfloat16 included), then only
+        # transferred: a conversion on the device would compile once per shape.
         device = self.jax.devices("gpu" if self.device == "cuda" else "cpu")[0]
         values = np.asarray(values)
-        if dtype == "bfloat16":
-            values = values.astype(np.float32)
-        return self.jax.device_put(self.jnp.array(values, dtype=self.dtype(dtype) if dtype else None), device)
+        if dtype is not None:
+            values = values.astype(np.dtype(self.dtype(dtype)))
+        return self.jax.device_put(values, device)
 
     def to_numpy(self, x: Any) -> np.ndarray:
-        if x.dtype == self.jnp.bfloat16:
-            x = x.astype(self.jnp.float32)
-        return np.array(x, copy=True)
+        values = np.array(x, copy=True)  # bfloat16 comes back as ml_dtypes' bfloat16
+        return values.astype(np.float32) if values.dtype == np.dtype(self.jnp.bfloat16) else values
 
     def dtype(self, name: str) -> Any:
         if name not in self.capabilities.dtypes:
