@@ -9,6 +9,7 @@ batches and fetch the same indices, one at a time, batch by batch.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,23 @@ def test_pad_sequence(backend, sequences, data, batch_first, padding_value, padd
     dtype = data.draw(st.sampled_from([d for d in DTYPES if d in backend.capabilities.dtypes]), label="dtype")
     check_padding(backend, "pad_sequence", sequences, dtype, batch_first=batch_first, padding_value=padding_value,
                   padding_side=padding_side)
+
+
+@spec("DA08")
+@pytest.mark.parametrize("trailing", [((2,), (1,)), ((1,), (2,)), ((2,), (3,)), ((2, 1), (2, 3))], ids=str)
+def test_pad_sequence_trailing_shapes(backend, trailing):
+    """DA08: pad_sequence's sequences share one trailing shape ``(L_i, *)``; the spec raises
+    where they differ.  A backend declaring ``pad_sequence_trailing_shapes="broadcast"``
+    (torch) pads into the first sequence's trailing shape and broadcasts the others into it,
+    so it must equal the reference on the broadcast sequences, and raise where one does not
+    broadcast."""
+    sequences = [np.arange(1, 1 + n * prod(shape)).reshape((n, *shape)) for n, shape in zip((2, 3), trailing)]
+    if testing.declared(backend, "pad_sequence_trailing_shapes") == "broadcast":
+        try:
+            sequences = [np.broadcast_to(s, s.shape[:1] + trailing[0]) for s in sequences]
+        except ValueError:
+            pass  # they do not broadcast: the sequences stay as drawn and the backend must raise
+    check_padding(backend, "pad_sequence", sequences, "int64", batch_first=True)
 
 
 @spec("DA08")

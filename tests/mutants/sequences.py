@@ -28,3 +28,16 @@ class AttentionMaskOffByOne(NumpyBackend):
     def attention_mask(self, input_ids: Any, pad_token_id: int) -> Any:
         real = (input_ids != pad_token_id).sum(axis=-1, keepdims=True)
         return (np.arange(input_ids.shape[-1]) < real - 1).astype(np.int64)
+
+
+class PadSequenceBroadcastsUndeclared(NumpyBackend):
+    """pad_sequence broadcasts differing trailing shapes into the first one's, as torch does,
+    while declaring the spec's error (DA08)."""
+
+    name, catches = "pad-sequence-broadcasts-undeclared", ("test_pad_sequence_trailing_shapes",)
+
+    def pad_sequence(self, sequences: Sequence[Any], batch_first: bool = False, padding_value: float = 0.0,
+                     padding_side: str = "right") -> Any:
+        trailing = sequences[0].shape[1:]
+        return super().pad_sequence([np.broadcast_to(s, s.shape[:1] + trailing) for s in sequences], batch_first,
+                                    padding_value, padding_side)

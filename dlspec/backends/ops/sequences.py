@@ -4,12 +4,16 @@ each backend class in ``dlspec.backends`` inherits its library's mixin.
 ``pad_sequence`` is torch's own; elsewhere it is composed by concatenating padding blocks.
 ``left_pad_sequence`` is torchtune's formula, the notes' function (DA08).  Data loading is a
 torch concept (``torch.utils.data``): the other libraries do not implement it.
+
+Behaviour ``pad_sequence_trailing_shapes``: sequences whose trailing shapes differ are an
+error in the spec (``"error"``); torch pads into the FIRST sequence's trailing shape and
+broadcasts the others into it (``"broadcast"``), raising only where one does not broadcast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from dlspec.spec import composed
 from reference import memory
@@ -19,6 +23,8 @@ from reference.memory import Tensor
 
 class ReferenceSequences:
     """The reference."""
+
+    behaviours: ClassVar[dict[str, str]] = {"pad_sequence_trailing_shapes": "error"}
 
     def pad_sequence(self, sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
                      padding_side: str = "right") -> Tensor:
@@ -42,6 +48,8 @@ class ReferenceSequences:
 class XpSequences:
     """Libraries with NumPy's API under ``self.xp``: NumPy, CuPy and ``jax.numpy``; no padding
     function, so each row is the sequence and a block of padding, concatenated."""
+
+    behaviours: ClassVar[dict[str, str]] = {"pad_sequence_trailing_shapes": "error"}
 
     @composed
     def pad_sequence(self, sequences: Sequence[Any], batch_first: bool = False, padding_value: float = 0.0,
@@ -77,6 +85,8 @@ class NumpySequences(XpSequences):
 
 class TorchSequences:
     """PyTorch: ``torch.nn.utils.rnn.pad_sequence`` and ``torch.utils.data``."""
+
+    behaviours: ClassVar[dict[str, str]] = {"pad_sequence_trailing_shapes": "broadcast"}
 
     def pad_sequence(self, sequences: Sequence[Any], batch_first: bool = False, padding_value: float = 0.0,
                      padding_side: str = "right") -> Any:
