@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from reference import optimizers
 from reference.guards import check_choice, check_int
 
 REDUCE_OPS = ("sum", "mean")
@@ -123,20 +124,13 @@ def accumulated_grad(x: np.ndarray, y: np.ndarray, weight: np.ndarray, micro_bat
 
 def adam(params: Sequence[np.ndarray], grads: Sequence[Sequence[np.ndarray]], lr: float = 1e-3,
          betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> list[np.ndarray]:
-    """Plain Adam, one step per entry of ``grads`` (each a gradient per parameter):
-    ``m = β1·m + (1-β1)·g``, ``v = β2·v + (1-β2)·g²``, ``p -= lr·m̂ / (sqrt(v̂) + eps)`` with
-    the bias corrections ``m̂ = m / (1-β1^t)``, ``v̂ = v / (1-β2^t)``."""
+    """Plain Adam (:func:`reference.optimizers.adam`: bias-corrected moments, eps outside the
+    square root), one step per entry of ``grads`` (each a gradient per parameter), on one rank."""
     params, grads = _params_and_grads(params, grads)
     lr, beta1, beta2, eps = _adam_hyper(lr, betas, eps)
-    p = [q.astype(np.float64) for q in params]
-    m = [np.zeros_like(q) for q in p]
-    v = [np.zeros_like(q) for q in p]
-    for t, step in enumerate(grads, start=1):
-        for i, g in enumerate(step):
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * g * g
-            p[i] = p[i] - lr * (m[i] / (1 - beta1**t)) / (np.sqrt(v[i] / (1 - beta2**t)) + eps)
-    return [q.astype(orig.dtype) for q, orig in zip(p, params)]
+    stepped, _ = optimizers.run("adam", [q.astype(np.float64) for q in params], [list(step) for step in grads],
+                                {"lr": lr, "betas": (beta1, beta2), "eps": eps})
+    return [q.astype(orig.dtype) for q, orig in zip(stepped, params)]
 
 
 def zero_partition(sizes: Sequence[int], world_size: int) -> list[list[int]]:
