@@ -58,11 +58,10 @@ def free_port() -> int:
 # -- the tasks: each runs on one rank and returns NumPy values ------------------------------
 
 
-def data_parallel_grad(rank: int, group: Any, payload: dict[str, Any]) -> np.ndarray:
-    """P01: DistributedDataParallel over an ``nn.Linear`` without bias; this rank's batch
-    shard forward and backward; the gradient DDP leaves in ``weight.grad``."""
+def _linear_on_shard(rank: int, group: Any, payload: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """This rank's shard of the batch ``payload["x"], payload["y"]`` and an ``nn.Linear``
+    without bias holding ``payload["weight"]``."""
     import torch
-    from torch.nn.parallel import DistributedDataParallel
 
     world = torch.distributed.get_world_size(group)
     x, y = (torch.from_numpy(payload[k]).chunk(world)[rank] for k in ("x", "y"))
@@ -70,6 +69,16 @@ def data_parallel_grad(rank: int, group: Any, payload: dict[str, Any]) -> np.nda
     model = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False, dtype=weight.dtype)
     with torch.no_grad():
         model.weight.copy_(weight)
+    return x, y, model
+
+
+def data_parallel_grad(rank: int, group: Any, payload: dict[str, Any]) -> np.ndarray:
+    """P01: DistributedDataParallel over an ``nn.Linear`` without bias; this rank's batch
+    shard forward and backward; the gradient DDP leaves in ``weight.grad``."""
+    import torch
+    from torch.nn.parallel import DistributedDataParallel
+
+    x, y, model = _linear_on_shard(rank, group, payload)
     ddp = DistributedDataParallel(model, process_group=group)
     torch.nn.functional.mse_loss(ddp(x), y).backward()
     return model.weight.grad.numpy()
@@ -99,12 +108,7 @@ def sharded_data_parallel_grad(rank: int, group: Any, payload: dict[str, Any]) -
     from torch.distributed.device_mesh import DeviceMesh
     from torch.distributed.fsdp import fully_shard
 
-    world = torch.distributed.get_world_size(group)
-    x, y = (torch.from_numpy(payload[k]).chunk(world)[rank] for k in ("x", "y"))
-    weight = torch.from_numpy(payload["weight"])
-    model = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False, dtype=weight.dtype)
-    with torch.no_grad():
-        model.weight.copy_(weight)
+    x, y, model = _linear_on_shard(rank, group, payload)
     fully_shard(model, mesh=DeviceMesh.from_group(group, "cpu"))
     torch.nn.functional.mse_loss(model(x), y).backward()
     return model.weight.to_local().detach().numpy(), model.weight.grad.to_local().numpy()
